@@ -1,0 +1,123 @@
+using Kit.Models.Safetensors;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Kit.Models;
+
+/// <summary>
+/// A Llama-family causal language model (Llama 2/3, Mistral, Qwen2, SmolLM, TinyLlama) on one device.
+/// Parameter names equal the Hugging Face checkpoint keys.
+/// </summary>
+public sealed class CausalLM : nn.Module
+{
+    // Finite rather than −∞, so that a fully masked row (a padding query) softmaxes to something finite
+    // instead of NaN, which would leak into real positions through 0·NaN.
+    const double MaskedScore = -1e9;
+
+    /// <summary>The architecture.</summary>
+    public ModelConfig Config { get; }
+    /// <summary>The device holding the weights.</summary>
+    public Device Device { get; }
+    /// <summary>The dtype of the weights and activations.</summary>
+    public ScalarType DType { get; }
+    /// <summary>The decoder stack (Hugging Face's <c>model</c>).</summary>
+    public DecoderStack Model { get; }
+    /// <summary>The output head; shares the embedding weight when the config ties them.</summary>
+    public Linear LmHead { get; }
+
+    /// <summary>Creates a model with uninitialised weights.</summary>
+    public CausalLM(ModelConfig config, ScalarType dtype = ScalarType.Float32, Device? device = null) : base("CausalLM")
+    {
+        Config = config;
+        DType = dtype;
+        Device = device ?? CPU;
+        Model = new DecoderStack(config, dtype, Device);
+        LmHead = config.TieWordEmbeddings
+            ? new Linear(Model.EmbedTokens.weight!)
+            : new Linear(config.HiddenSize, config.VocabSize, false, dtype, Device);
+        register_module("model", Model);
+        register_module("lm_head", LmHead);
+        eval();
+    }
+
+    /// <summary>
+    /// Loads the weights of <paramref name="config"/> from a checkpoint. A tensor the model needs and the
+    /// checkpoint lacks is an error naming the tensor; extra tensors (rotary caches) are ignored.
+    /// </summary>
+    public static CausalLM FromCheckpoint(ModelConfig config, SafetensorsCheckpoint checkpoint,
+        ScalarType dtype = ScalarType.Float32, Device? device = null, IProgress<double>? progress = null)
+    {
+        var model = new CausalLM(config, dtype, device);
+        var parameters = model.named_parameters().ToList();
+        int done = 0;
+        using (no_grad())
+        {
+            foreach (var (name, parameter) in parameters)
+            {
+                string key = name;
+                if (!checkpoint.Contains(key))
+                {
+                    if (name == "lm_head.weight" && config.TieWordEmbeddings) continue;
+                    throw new InvalidDataException($"{checkpoint.Folder}: checkpoint has no tensor '{key}' " +
+                        $"that a {config.ModelType} model with this config.json needs");
+                }
+                using var loaded = checkpoint.Load(key, dtype, model.Device);
+                if (!loaded.shape.SequenceEqual(parameter.shape))
+                    throw new InvalidDataException($"{checkpoint.Folder}: tensor '{key}' has shape [{string.Join(", ", loaded.shape)}], " +
+                        $"config.json implies [{string.Join(", ", parameter.shape)}]");
+                if (!loaded.isfinite().all().item<bool>())
+                    throw new InvalidDataException($"{checkpoint.Folder}: tensor '{key}' contains NaN or infinite values");
+                parameter.copy_(loaded);
+                progress?.Report(++done / (double)parameters.Count);
+            }
+        }
+        return model;
+    }
+
+    /// <summary>
+    /// Runs the model on <paramref name="inputIds"/> [B, T] and returns logits [B, T, vocab]
+    /// (or [B, 1, vocab] when <paramref name="lastOnly"/>). With a cache, positions continue after the
+    /// cached ones and the cache is extended. <paramref name="attentionMask"/> [B, T] marks real tokens
+    /// with 1 and padding with 0 (left padding for batched prompts).
+    /// </summary>
+    public Tensor Forward(Tensor inputIds, KvCache? cache = null, Tensor? attentionMask = null, bool lastOnly = false)
+    {
+        using var scope = NewDisposeScope();
+        long b = inputIds.shape[0], t = inputIds.shape[1];
+        long past = cache?.Length ?? 0;
+        var ids = inputIds.to(Device);
+
+        var stepMask = attentionMask?.to(Device).to_type(ScalarType.Int64) ?? ones(b, t, ScalarType.Int64, Device);
+        var pastMask = cache?.Mask ?? (past > 0 ? ones(b, past, ScalarType.Int64, Device) : null);
+        var fullMask = pastMask is null ? stepMask : cat(new[] { pastMask, stepMask }, 1);          // [B, past+T]
+        // Positions count real tokens only, so left padding does not shift a prompt's rotary phase.
+        var positions = (fullMask.cumsum(1) - 1).clamp_min(0)[.., (int)past..];                    // [B, T]
+        var additive = BuildAttentionMask(fullMask, past, t);
+
+        var h = Model.EmbedTokens.call(ids);
+        for (int i = 0; i < Model.Layers.Count; i++)
+            h = Model.Layers[i].Forward(h, positions, additive, cache?[i]);
+        if (lastOnly) h = h[.., (int)(t - 1)..];
+        var logits = LmHead.call(Model.Norm.call(h));
+        cache?.SetMask(fullMask);
+        return logits.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Additive mask [B, 1, T, past+T]: causal, padding keys hidden, and Mistral's sliding window.</summary>
+    Tensor BuildAttentionMask(Tensor fullMask, long past, long t)
+    {
+        long total = past + t;
+        var queryPos = arange(past, total, device: Device).unsqueeze(1);      // [T, 1]
+        var keyPos = arange(0, total, device: Device).unsqueeze(0);           // [1, S]
+        var allowed = keyPos.le(queryPos);
+        if (Config.SlidingWindow is int w) allowed = allowed.logical_and(queryPos - keyPos < w);
+        allowed = allowed.unsqueeze(0).logical_and(fullMask.unsqueeze(1).to_type(ScalarType.Bool));   // [B, T, S]
+        var wide = DType == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+        return zeros(allowed.shape, wide, Device).masked_fill(allowed.logical_not(), MaskedScore).unsqueeze(1);
+    }
+
+    /// <summary>Bytes held by the weights (a tied matrix counted once).</summary>
+    public long WeightBytes => named_parameters()
+        .Where(p => !(Config.TieWordEmbeddings && p.name == "lm_head.weight"))
+        .Sum(p => p.parameter.NumberOfElements * p.parameter.ElementSize);
+}

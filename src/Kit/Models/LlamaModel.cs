@@ -1,0 +1,274 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Kit.Models;
+
+// The Llama-family transformer, read top to bottom: norm, rotary embedding, linear, attention, MLP,
+// decoder layer, model. Sub-modules are registered under Hugging Face's names so that parameter
+// names equal checkpoint keys (model.layers.0.self_attn.q_proj.weight).
+
+/// <summary>Root-mean-square layer norm, computed in float32 (or wider) as Hugging Face does.</summary>
+public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+{
+    readonly double eps;
+
+    /// <summary>The learned per-channel gain.</summary>
+    public Parameter Weight { get; }
+
+    /// <summary>Creates an uninitialised norm of <paramref name="size"/> channels.</summary>
+    public RmsNorm(long size, double eps, ScalarType dtype, Device device) : base("RmsNorm")
+    {
+        this.eps = eps;
+        Weight = new Parameter(ones(size, dtype: dtype, device: device), requires_grad: false);
+        register_parameter("weight", Weight);
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var wide = x.dtype == ScalarType.Float64 ? x : x.to_type(ScalarType.Float32);
+        var normed = wide * rsqrt(wide.pow(2).mean(new long[] { -1 }, keepdim: true) + eps);
+        return (Weight * normed.to_type(x.dtype)).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>A linear layer y = x Wᵀ + b with W stored [out, in], as nn.Linear and every checkpoint store it.</summary>
+public sealed class Linear : nn.Module<Tensor, Tensor>
+{
+    /// <summary>The weight, shape [out_features, in_features].</summary>
+    public Parameter Weight { get; }
+    /// <summary>The bias, or null.</summary>
+    public Parameter? Bias { get; }
+
+    /// <summary>Creates an uninitialised layer (weights come from a checkpoint or an initialiser).</summary>
+    public Linear(long inFeatures, long outFeatures, bool hasBias, ScalarType dtype, Device device) : base("Linear")
+    {
+        Weight = new Parameter(empty(outFeatures, inFeatures, dtype: dtype, device: device), requires_grad: false);
+        register_parameter("weight", Weight);
+        if (hasBias)
+        {
+            Bias = new Parameter(zeros(outFeatures, dtype: dtype, device: device), requires_grad: false);
+            register_parameter("bias", Bias);
+        }
+    }
+
+    /// <summary>Creates a bias-free layer over an existing weight (tied embeddings share one matrix).</summary>
+    public Linear(Parameter sharedWeight) : base("Linear")
+    {
+        Weight = sharedWeight;
+        register_parameter("weight", Weight);
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => nn.functional.linear(x, Weight, Bias);
+}
+
+/// <summary>
+/// Rotary position embedding exactly as Hugging Face computes it: frequencies
+/// θ^(−2i/d), optionally rescaled ("linear" or Llama 3's smooth band scaling), applied with
+/// <c>rotate_half</c> so that dimension j pairs with j + d/2.
+/// </summary>
+public sealed class RotaryEmbedding
+{
+    readonly Tensor invFreq;
+
+    /// <summary>Builds the inverse frequencies for <paramref name="config"/> on <paramref name="device"/>.</summary>
+    public RotaryEmbedding(ModelConfig config, Device device) =>
+        invFreq = tensor(InverseFrequencies(config), device: device).DetachFromDisposeScope();
+
+    /// <summary>The inverse frequencies after scaling, in float64, for references and tests.</summary>
+    public static double[] InverseFrequencies(ModelConfig config)
+    {
+        int dim = config.HeadDim;
+        var freq = new double[dim / 2];
+        for (int i = 0; i < freq.Length; i++) freq[i] = 1.0 / Math.Pow(config.RopeTheta, 2.0 * i / dim);
+        if (config.RopeScaling is { } s) Rescale(freq, s);
+        return freq;
+    }
+
+    static void Rescale(double[] freq, RopeScaling s)
+    {
+        if (s.Type == "linear")
+        {
+            for (int i = 0; i < freq.Length; i++) freq[i] /= s.Factor;
+            return;
+        }
+        // Llama 3 (transformers' _compute_llama3_parameters): long wavelengths are divided by the
+        // factor, short ones kept, and the band between is interpolated smoothly.
+        double lowWavelen = s.OriginalMaxPositionEmbeddings / s.LowFreqFactor;
+        double highWavelen = s.OriginalMaxPositionEmbeddings / s.HighFreqFactor;
+        for (int i = 0; i < freq.Length; i++)
+        {
+            double wavelen = 2 * Math.PI / freq[i];
+            if (wavelen > lowWavelen) freq[i] /= s.Factor;
+            else if (wavelen >= highWavelen)
+            {
+                double smooth = (s.OriginalMaxPositionEmbeddings / wavelen - s.LowFreqFactor) / (s.HighFreqFactor - s.LowFreqFactor);
+                freq[i] = (1 - smooth) * freq[i] / s.Factor + smooth * freq[i];
+            }
+        }
+    }
+
+    /// <summary>Rotates <paramref name="x"/> [batch, heads, time, head_dim] at <paramref name="positions"/> [batch, time].</summary>
+    public Tensor Apply(Tensor x, Tensor positions)
+    {
+        using var scope = NewDisposeScope();
+        // Angles in float32 as Hugging Face computes them, or float64 for a float64 model.
+        var wide = x.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+        var angles = positions.to_type(wide).unsqueeze(-1) * invFreq.to_type(wide);         // [B, T, d/2]
+        var emb = cat(new[] { angles, angles }, -1).unsqueeze(1);                          // [B, 1, T, d]
+        var cos = emb.cos().to_type(x.dtype);
+        var sin = emb.sin().to_type(x.dtype);
+        long half = x.shape[^1] / 2;
+        var rotated = cat(new[] { -x[.., .., .., (int)half..], x[.., .., .., ..(int)half] }, -1);
+        return (x * cos + rotated * sin).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Grouped-query self-attention with rotary embeddings and an optional KV cache.</summary>
+public sealed class Attention : nn.Module
+{
+    readonly int heads, kvHeads, headDim;
+    readonly RotaryEmbedding rope;
+
+    /// <summary>Query projection.</summary>
+    public Linear QProj { get; }
+    /// <summary>Key projection.</summary>
+    public Linear KProj { get; }
+    /// <summary>Value projection.</summary>
+    public Linear VProj { get; }
+    /// <summary>Output projection.</summary>
+    public Linear OProj { get; }
+
+    /// <summary>Creates the attention block of one decoder layer.</summary>
+    public Attention(ModelConfig c, RotaryEmbedding rope, ScalarType dtype, Device device) : base("Attention")
+    {
+        (heads, kvHeads, headDim, this.rope) = (c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, rope);
+        QProj = new Linear(c.HiddenSize, heads * headDim, c.AttentionQkvBias, dtype, device);
+        KProj = new Linear(c.HiddenSize, kvHeads * headDim, c.AttentionQkvBias, dtype, device);
+        VProj = new Linear(c.HiddenSize, kvHeads * headDim, c.AttentionQkvBias, dtype, device);
+        OProj = new Linear(heads * headDim, c.HiddenSize, c.AttentionOutputBias, dtype, device);
+        register_module("q_proj", QProj);
+        register_module("k_proj", KProj);
+        register_module("v_proj", VProj);
+        register_module("o_proj", OProj);
+    }
+
+    /// <summary>
+    /// Attends <paramref name="x"/> [B, T, hidden] over the cached keys plus its own.
+    /// <paramref name="mask"/> is additive, [B, 1, T, cached + T]: 0 where allowed, −∞ where not.
+    /// </summary>
+    public Tensor Forward(Tensor x, Tensor positions, Tensor mask, LayerKvCache? cache)
+    {
+        using var scope = NewDisposeScope();
+        long b = x.shape[0], t = x.shape[1];
+        var q = QProj.call(x).view(b, t, heads, headDim).transpose(1, 2);
+        var k = KProj.call(x).view(b, t, kvHeads, headDim).transpose(1, 2);
+        var v = VProj.call(x).view(b, t, kvHeads, headDim).transpose(1, 2);
+        q = rope.Apply(q, positions);
+        k = rope.Apply(k, positions);
+        if (cache is not null) (k, v) = cache.Append(k, v);
+
+        // Each group of heads/kvHeads query heads reads the same key/value head.
+        int group = heads / kvHeads;
+        if (group > 1)
+        {
+            k = k.repeat_interleave(group, dim: 1);
+            v = v.repeat_interleave(group, dim: 1);
+        }
+        var scores = q.matmul(k.transpose(2, 3)) / Math.Sqrt(headDim);
+        var wide = scores.dtype == ScalarType.Float64 ? scores : scores.to_type(ScalarType.Float32);
+        var probs = (wide + mask).softmax(-1).to_type(q.dtype);
+        var y = probs.matmul(v).transpose(1, 2).reshape(b, t, heads * headDim);
+        return OProj.call(y).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>The SwiGLU MLP: down(silu(gate(x)) · up(x)).</summary>
+public sealed class Mlp : nn.Module<Tensor, Tensor>
+{
+    /// <summary>Gate projection (the SiLU branch).</summary>
+    public Linear GateProj { get; }
+    /// <summary>Up projection (the linear branch).</summary>
+    public Linear UpProj { get; }
+    /// <summary>Down projection back to the residual width.</summary>
+    public Linear DownProj { get; }
+
+    /// <summary>Creates the MLP of one decoder layer.</summary>
+    public Mlp(ModelConfig c, ScalarType dtype, Device device) : base("Mlp")
+    {
+        GateProj = new Linear(c.HiddenSize, c.IntermediateSize, c.MlpBias, dtype, device);
+        UpProj = new Linear(c.HiddenSize, c.IntermediateSize, c.MlpBias, dtype, device);
+        DownProj = new Linear(c.IntermediateSize, c.HiddenSize, c.MlpBias, dtype, device);
+        register_module("gate_proj", GateProj);
+        register_module("up_proj", UpProj);
+        register_module("down_proj", DownProj);
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return DownProj.call(nn.functional.silu(GateProj.call(x)) * UpProj.call(x)).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>One pre-norm decoder layer: x + attn(norm(x)), then + mlp(norm(·)).</summary>
+public sealed class DecoderLayer : nn.Module
+{
+    /// <summary>Self-attention.</summary>
+    public Attention SelfAttn { get; }
+    /// <summary>Feed-forward block.</summary>
+    public Mlp Mlp { get; }
+    /// <summary>Norm before attention.</summary>
+    public RmsNorm InputLayerNorm { get; }
+    /// <summary>Norm before the MLP.</summary>
+    public RmsNorm PostAttentionLayerNorm { get; }
+
+    /// <summary>Creates one decoder layer.</summary>
+    public DecoderLayer(ModelConfig c, RotaryEmbedding rope, ScalarType dtype, Device device) : base("DecoderLayer")
+    {
+        SelfAttn = new Attention(c, rope, dtype, device);
+        Mlp = new Mlp(c, dtype, device);
+        InputLayerNorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, dtype, device);
+        PostAttentionLayerNorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, dtype, device);
+        register_module("self_attn", SelfAttn);
+        register_module("mlp", Mlp);
+        register_module("input_layernorm", InputLayerNorm);
+        register_module("post_attention_layernorm", PostAttentionLayerNorm);
+    }
+
+    /// <summary>Runs the layer on hidden states [B, T, hidden].</summary>
+    public Tensor Forward(Tensor x, Tensor positions, Tensor mask, LayerKvCache? cache)
+    {
+        using var scope = NewDisposeScope();
+        var h = x + SelfAttn.Forward(InputLayerNorm.call(x), positions, mask, cache);
+        return (h + Mlp.call(PostAttentionLayerNorm.call(h))).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>The decoder stack without the output head (Hugging Face's <c>LlamaModel</c>).</summary>
+public sealed class DecoderStack : nn.Module
+{
+    /// <summary>Token embedding [vocab, hidden].</summary>
+    public Embedding EmbedTokens { get; }
+    /// <summary>The decoder layers in order.</summary>
+    public ModuleList<DecoderLayer> Layers { get; }
+    /// <summary>The final norm.</summary>
+    public RmsNorm Norm { get; }
+
+    /// <summary>Creates the stack.</summary>
+    public DecoderStack(ModelConfig c, ScalarType dtype, Device device) : base("DecoderStack")
+    {
+        EmbedTokens = nn.Embedding(c.VocabSize, c.HiddenSize, device: device, dtype: dtype);
+        EmbedTokens.weight!.requires_grad = false;
+        var rope = new RotaryEmbedding(c, device);
+        Layers = new ModuleList<DecoderLayer>(Enumerable.Range(0, c.NumHiddenLayers).Select(_ => new DecoderLayer(c, rope, dtype, device)).ToArray());
+        Norm = new RmsNorm(c.HiddenSize, c.RmsNormEps, dtype, device);
+        register_module("embed_tokens", EmbedTokens);
+        register_module("layers", Layers);
+        register_module("norm", Norm);
+    }
+}
