@@ -1,1 +1,10 @@
-return 0;
+using System.CommandLine;
+using Kit.Cli.Commands;
+
+var root = new RootCommand("Kit: compress, run and measure Llama-family language models.");
+root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(PerplexityCommand.Create());
+root.Subcommands.Add(InfoCommand.Create());
+root.Subcommands.Add(TourCommand.Create());
+root.Subcommands.Add(TrainDefaultCommand.Create());
+return root.Parse(args).Invoke();
