@@ -59,7 +59,16 @@ public sealed unsafe class SafetensorsFile : IDisposable
             throw new InvalidDataException($"{path}: file is {fileLength} bytes, too short for the 8-byte header length");
         }
 
-        var map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+        MemoryMappedFile map;
+        try
+        {
+            map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
         MemoryMappedViewAccessor? view = null;
         bool acquired = false;
         try
