@@ -83,7 +83,7 @@ public sealed class LanguageModel : IDisposable
     /// <summary>Parses a dtype name; "auto" is float32 on the CPU (half precision matmul is slow there) and bfloat16 on CUDA.</summary>
     public static ScalarType ParseDType(string name, Device device) => name.ToLowerInvariant() switch
     {
-        "auto" => device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32,
+        "auto" => device.type == TorchSharp.DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32,
         "float32" or "fp32" or "f32" => ScalarType.Float32,
         "bfloat16" or "bf16" => ScalarType.BFloat16,
         "float16" or "fp16" or "f16" => ScalarType.Float16,
