@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Kit.Models.Tokenizers;
 
 namespace Kit.Models.Training;
 
@@ -23,15 +24,14 @@ public static class BpeTrainer
     {
         int baseSize = SpecialTokens.Count + 256;
         if (vocabSize < baseSize) throw new ArgumentException($"vocab size must be at least {baseSize} (specials + 256 bytes), got {vocabSize}");
-        var byteChars = ByteToUnicode();
         var counts = new Dictionary<string, int>();
         foreach (Match m in Regex.Matches(text, Gpt2Pattern))
         {
-            var piece = new string(Encoding.UTF8.GetBytes(m.Value).Select(b => byteChars[b]).ToArray());
+            var piece = ByteLevelAlphabet.Encode(Encoding.UTF8.GetBytes(m.Value));
             counts[piece] = counts.GetValueOrDefault(piece) + 1;
         }
         var words = counts.Select(kv => (Symbols: kv.Key.Select(c => c.ToString()).ToList(), Count: kv.Value)).ToList();
-        var vocab = SpecialTokens.Concat(Enumerable.Range(0, 256).Select(b => byteChars[b].ToString())).ToList();
+        var vocab = SpecialTokens.Concat(Enumerable.Range(0, 256).Select(b => ByteLevelAlphabet.Encode(new[] { (byte)b }))).ToList();
         var merges = new List<(string, string)>();
         while (vocab.Count < vocabSize)
         {
@@ -94,16 +94,5 @@ public static class BpeTrainer
                 ["merges"] = new JsonArray(merges.Select(m => (JsonNode)new JsonArray(m.Left, m.Right)).ToArray()),
             },
         };
-    }
-
-    /// <summary>GPT-2's reversible map from bytes to printable characters.</summary>
-    public static char[] ByteToUnicode()
-    {
-        var map = new char[256];
-        var printable = Enumerable.Range('!', '~' - '!' + 1).Concat(Enumerable.Range('¡', '¬' - '¡' + 1))
-            .Concat(Enumerable.Range('®', 'ÿ' - '®' + 1)).ToHashSet();
-        int next = 0;
-        for (int b = 0; b < 256; b++) map[b] = printable.Contains(b) ? (char)b : (char)(256 + next++);
-        return map;
     }
 }
