@@ -1,3 +1,5 @@
+using Kit.Runtime;
+
 namespace Kit.Models;
 
 /// <summary>
@@ -10,15 +12,8 @@ public static class DefaultModel
     public const string Name = "default";
 
     /// <summary>The folder holding the default model (copied next to Kit.dll at build time).</summary>
-    public static string Folder
-    {
-        get
-        {
-            var beside = Path.Combine(AppContext.BaseDirectory, "default-model");
-            if (File.Exists(Path.Combine(beside, "config.json"))) return beside;
-            var library = Path.Combine(Path.GetDirectoryName(typeof(DefaultModel).Assembly.Location) ?? "", "default-model");
-            if (File.Exists(Path.Combine(library, "config.json"))) return library;
-            throw new DirectoryNotFoundException($"the default model was not found in {beside} or {library}; rebuild Kit (it copies data/default-model there)");
-        }
-    }
+    public static string Folder => KitFiles.Find("default-model");
+
+    /// <summary>Held-out text for the default model: original stories written for Kit, under Kit's licence.</summary>
+    public static string HeldOutText => KitFiles.Find(Path.Combine("text", "kit-stories.txt"));
 }

@@ -24,14 +24,11 @@ public sealed record TourReport(ModelSummary Model, double LoadMs, string Prompt
 /// </summary>
 public static class KitTour
 {
-    /// <summary>The held-out text shipped with Kit (original stories written for Kit, same licence as Kit).</summary>
-    public static string HeldOutText => Path.Combine(AppContext.BaseDirectory, "text", "kit-stories.txt");
-
     /// <summary>Runs the tour and writes its report under <paramref name="runsFolder"/>/tour-TIMESTAMP.</summary>
     public static TourReport Run(string model = DefaultModel.Name, string? textPath = null, string runsFolder = "runs",
         Action<string>? log = null)
     {
-        textPath ??= HeldOutText;
+        textPath ??= DefaultModel.HeldOutText;
         var clock = Stopwatch.StartNew();
         using var lm = LanguageModel.Load(model);
         double loadMs = clock.Elapsed.TotalMilliseconds;
