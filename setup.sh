@@ -27,7 +27,7 @@ as_root() {
 apt_missing() {
   local pkg
   for pkg in "$@"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$' || printf '%s\n' "$pkg"
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep '^install ok installed$' >/dev/null || printf '%s\n' "$pkg"
   done
 }
 
@@ -50,16 +50,16 @@ else
 fi
 
 # 2. .NET Interactive and its Jupyter kernel (.net-csharp).
-if dotnet tool list -g | awk 'tolower($1)=="microsoft.dotnet-interactive"{print $2}' | grep -qx "$KIT_INTERACTIVE_VERSION"; then
+if dotnet tool list -g | awk 'tolower($1)=="microsoft.dotnet-interactive"{print $2}' | grep -x "$KIT_INTERACTIVE_VERSION" >/dev/null; then
   kit_say "dotnet-interactive $KIT_INTERACTIVE_VERSION present"
-elif dotnet tool list -g | grep -qi '^microsoft.dotnet-interactive '; then
+elif dotnet tool list -g | grep -i '^microsoft.dotnet-interactive ' >/dev/null; then
   kit_say "dotnet-interactive -> $KIT_INTERACTIVE_VERSION"
   dotnet tool update -g Microsoft.dotnet-interactive --version "$KIT_INTERACTIVE_VERSION" --allow-downgrade
 else
   kit_say "dotnet tool install dotnet-interactive $KIT_INTERACTIVE_VERSION"
   dotnet tool install -g Microsoft.dotnet-interactive --version "$KIT_INTERACTIVE_VERSION"
 fi
-if jupyter kernelspec list 2>/dev/null | awk '{print $1}' | grep -qx "$KIT_KERNEL"; then
+if jupyter kernelspec list 2>/dev/null | awk '{print $1}' | grep -x "$KIT_KERNEL" >/dev/null; then
   kit_say "Jupyter kernel $KIT_KERNEL present"
 else
   kit_say "registering Jupyter kernels (dotnet interactive jupyter install)"

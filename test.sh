@@ -46,7 +46,7 @@ fi
 #    output, any stderr output, or an unmet cell expectation (tags expect-output:MIME, expect-text:WORD).
 shopt -s nullglob
 notebooks=(notebooks/*.ipynb)
-if [ "${#notebooks[@]}" -gt 0 ] && ! jupyter kernelspec list 2>/dev/null | awk '{print $1}' | grep -qx "$KIT_KERNEL"; then
+if [ "${#notebooks[@]}" -gt 0 ] && ! jupyter kernelspec list 2>/dev/null | awk '{print $1}' | grep -x "$KIT_KERNEL" >/dev/null; then
   echo "test.sh: Jupyter or its $KIT_KERNEL kernel is missing; run ./setup.sh first" >&2
   failed=$(( failed + ${#notebooks[@]} ))
   finish

@@ -6,8 +6,9 @@ source "$(dirname "$0")/lib.sh"
 
 need=GLIBCXX_3.4.32
 ldconfig="$(command -v ldconfig || echo /sbin/ldconfig)"   # /sbin is not on every user's PATH
-libstdcxx="$("$ldconfig" -p | awk '/libstdc\+\+\.so\.6 /{print $NF; exit}')"
-if [ -n "$libstdcxx" ] && readelf -V "$libstdcxx" | grep -q "Name: $need\$"; then
+# No early exit in these pipelines: under pipefail the writer's SIGPIPE would fail the script.
+libstdcxx="$("$ldconfig" -p | awk '/libstdc\+\+\.so\.6 / && !found {print $NF; found=1}')"
+if [ -n "$libstdcxx" ] && readelf -V "$libstdcxx" | grep "Name: $need\$" >/dev/null; then
   kit_say "$libstdcxx provides $need: no patch needed"
   exit 0
 fi

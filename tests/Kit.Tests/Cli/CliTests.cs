@@ -62,9 +62,9 @@ public sealed class CliTests
         var cwd = Cwd;
         var r = KitProcess.Run(cwd, "tour", "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
-        var folder = r.Json["ReportFolder"]!.GetValue<string>();
+        var folder = r.Json["report_folder"]!.GetValue<string>();
         Assert.True(File.Exists(Path.Combine(folder, "report.md")));
         Assert.StartsWith(cwd, folder);
-        Assert.InRange(r.Json["Perplexity"]!["Value"]!.GetValue<double>(), 1, 100);
+        Assert.InRange(r.Json["perplexity"]!["value"]!.GetValue<double>(), 1, 100);
     }
 }
