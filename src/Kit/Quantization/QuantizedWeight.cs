@@ -1,0 +1,45 @@
+using static TorchSharp.torch;
+
+namespace Kit.Quantization;
+
+/// <summary>
+/// A weight matrix [out, in] as codes and grids: what GPTQ and RTN produce and what the compressed
+/// formats store. Column j uses the scale and zero point of group <c>GIdx[j]</c>.
+/// </summary>
+/// <param name="Codes">Integer codes [out, in] (int8).</param>
+/// <param name="Scale">Scales [out, groups] (float32), or [1, 1] for a per-tensor grid.</param>
+/// <param name="ZeroPoint">Zero points, same shape as <paramref name="Scale"/> (int8; all 0 when symmetric).</param>
+/// <param name="GIdx">Group of each input column [in] (int32): j / group size unless act-order regrouped them.</param>
+/// <param name="Args">The grid.</param>
+public sealed record QuantizedWeight(Tensor Codes, Tensor Scale, Tensor ZeroPoint, Tensor GIdx, QuantizationArgs Args) : IDisposable
+{
+    /// <summary>The weight the codes stand for, [out, in], in <paramref name="dtype"/>.</summary>
+    public Tensor Dequantize(ScalarType dtype = ScalarType.Float32)
+    {
+        using var scope = NewDisposeScope();
+        var index = GIdx.to_type(ScalarType.Int64);
+        var scale = Scale.shape[1] == 1 ? Scale : Scale.index_select(1, index);
+        var zero = ZeroPoint.shape[1] == 1 ? ZeroPoint : ZeroPoint.index_select(1, index);
+        var values = (Codes.to_type(ScalarType.Float32) - zero.to_type(ScalarType.Float32)) * scale.expand(Codes.shape);
+        return values.to_type(dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Keeps the tensors alive past the caller's dispose scope.</summary>
+    public QuantizedWeight MoveToOuterDisposeScope()
+    {
+        Codes.MoveToOuterDisposeScope();
+        Scale.MoveToOuterDisposeScope();
+        ZeroPoint.MoveToOuterDisposeScope();
+        GIdx.MoveToOuterDisposeScope();
+        return this;
+    }
+
+    /// <summary>Frees the tensors.</summary>
+    public void Dispose()
+    {
+        Codes.Dispose();
+        Scale.Dispose();
+        ZeroPoint.Dispose();
+        GIdx.Dispose();
+    }
+}

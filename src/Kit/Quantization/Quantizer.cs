@@ -1,0 +1,78 @@
+using static TorchSharp.torch;
+
+namespace Kit.Quantization;
+
+/// <summary>Scale and zero point of a block of values: [rows, 1] per row, or [1, 1] for a whole tensor.</summary>
+/// <param name="Scale">The step between codes.</param>
+/// <param name="ZeroPoint">The code that stands for 0 (integer-valued; 0 when symmetric).</param>
+public sealed record QuantizationParams(Tensor Scale, Tensor ZeroPoint);
+
+/// <summary>
+/// Fits grids and snaps values to them, following compressed-tensors: ranges include zero; symmetric
+/// scale = max(|min|, |max|) / ((qmax − qmin) / 2); asymmetric scale = (max − min) / (qmax − qmin) and
+/// zero point = round(qmin − min / scale); code = clamp(round(x / scale) + zp, qmin, qmax);
+/// value = (code − zp) · scale. The same grid as the GPTQ reference, whose codes are these plus 2^(b−1).
+/// </summary>
+public static class Quantizer
+{
+    /// <summary>
+    /// Fits one grid per row of <paramref name="w"/> [rows, cols] (channel and group strategies: the caller
+    /// passes one group's columns) or one for the whole block (tensor strategy).
+    /// </summary>
+    public static QuantizationParams Fit(Tensor w, QuantizationArgs args)
+    {
+        using var scope = NewDisposeScope();
+        var x = w.dtype == ScalarType.Float64 ? w : w.to_type(ScalarType.Float32);
+        var (min, max) = args.Strategy == QuantizationStrategy.Tensor
+            ? (x.min().reshape(1, 1), x.max().reshape(1, 1))
+            : (x.amin(new long[] { 1 }, keepdim: true), x.amax(new long[] { 1 }, keepdim: true));
+        min = min.clamp_max(0);
+        max = max.clamp_min(0);
+        var (scale, zero) = FromRange(min, max, args);
+        return new QuantizationParams(scale.MoveToOuterDisposeScope(), zero.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Scale and zero point for ranges [min, max] that already include zero.</summary>
+    public static (Tensor Scale, Tensor ZeroPoint) FromRange(Tensor min, Tensor max, QuantizationArgs args)
+    {
+        using var scope = NewDisposeScope();
+        double levels = args.QMax - args.QMin;
+        Tensor scale, zero;
+        if (args.Symmetric)
+        {
+            scale = maximum(min.abs(), max) / (levels / 2);
+            zero = zeros_like(scale);
+        }
+        else
+        {
+            scale = (max - min) / levels;
+            zero = (args.QMin - min / Safe(scale)).round().clamp(args.QMin, args.QMax);
+        }
+        return (Safe(scale).MoveToOuterDisposeScope(), zero.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Integer codes (held in the float dtype of <paramref name="w"/>) for values on the grid.</summary>
+    public static Tensor Quantize(Tensor w, QuantizationParams p, QuantizationArgs args)
+    {
+        using var scope = NewDisposeScope();
+        var x = w.dtype == ScalarType.Float64 ? w : w.to_type(ScalarType.Float32);
+        return ((x / p.Scale).round() + p.ZeroPoint).clamp(args.QMin, args.QMax).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Values of <paramref name="codes"/>: (code − zero point) · scale.</summary>
+    public static Tensor Dequantize(Tensor codes, QuantizationParams p)
+    {
+        using var scope = NewDisposeScope();
+        return ((codes - p.ZeroPoint) * p.Scale).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Snaps <paramref name="w"/> to its grid and returns the values, in <paramref name="w"/>'s dtype.</summary>
+    public static Tensor FakeQuantize(Tensor w, QuantizationParams p, QuantizationArgs args)
+    {
+        using var scope = NewDisposeScope();
+        return Dequantize(Quantize(w, p, args), p).to_type(w.dtype).MoveToOuterDisposeScope();
+    }
+
+    // A zero scale (an all-zero row) would divide by zero; any positive scale represents zeros exactly.
+    static Tensor Safe(Tensor scale) => scale.clamp_min(scale.dtype == ScalarType.Float64 ? 1e-300 : 1.1920929e-07);
+}
