@@ -48,29 +48,8 @@ public sealed class CausalLM : nn.Module
         ScalarType dtype = ScalarType.Float32, Device? device = null, IProgress<double>? progress = null)
     {
         var model = new CausalLM(config, dtype, device);
-        var parameters = model.named_parameters().ToList();
-        int done = 0;
-        using (no_grad())
-        {
-            foreach (var (name, parameter) in parameters)
-            {
-                string key = name;
-                if (!checkpoint.Contains(key))
-                {
-                    if (name == "lm_head.weight" && config.TieWordEmbeddings) continue;
-                    throw new InvalidDataException($"{checkpoint.Folder}: checkpoint has no tensor '{key}' " +
-                        $"that a {config.ModelType} model with this config.json needs");
-                }
-                using var loaded = checkpoint.Load(key, dtype, model.Device);
-                if (!loaded.shape.SequenceEqual(parameter.shape))
-                    throw new InvalidDataException($"{checkpoint.Folder}: tensor '{key}' has shape [{string.Join(", ", loaded.shape)}], " +
-                        $"config.json implies [{string.Join(", ", parameter.shape)}]");
-                if (!loaded.isfinite().all().item<bool>())
-                    throw new InvalidDataException($"{checkpoint.Folder}: tensor '{key}' contains NaN or infinite values");
-                parameter.copy_(loaded);
-                progress?.Report(++done / (double)parameters.Count);
-            }
-        }
+        CheckpointLoader.Load(model, "", checkpoint, dtype, model.Device,
+            key => key == "lm_head.weight" && config.TieWordEmbeddings, progress);
         return model;
     }
 
@@ -92,7 +71,7 @@ public sealed class CausalLM : nn.Module
         var fullMask = pastMask is null ? stepMask : cat(new[] { pastMask, stepMask }, 1);          // [B, past+T]
         // Positions count real tokens only, so left padding does not shift a prompt's rotary phase.
         var positions = (fullMask.cumsum(1) - 1).clamp_min(0)[.., (int)past..];                    // [B, T]
-        var additive = BuildAttentionMask(fullMask, past, t);
+        var additive = AttentionMask(Config, fullMask, past, t, DType);
 
         var h = Model.EmbedTokens.call(ids);
         for (int i = 0; i < Model.Layers.Count; i++)
@@ -103,17 +82,21 @@ public sealed class CausalLM : nn.Module
         return logits.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Additive mask [B, 1, T, past+T]: causal, padding keys hidden, and Mistral's sliding window.</summary>
-    Tensor BuildAttentionMask(Tensor fullMask, long past, long t)
+    /// <summary>
+    /// Additive attention mask [B, 1, T, past+T] for <paramref name="fullMask"/> [B, past+T] (1 = real token):
+    /// causal, padding keys hidden, and Mistral's sliding window; float32 (float64 for float64 models).
+    /// </summary>
+    public static Tensor AttentionMask(ModelConfig config, Tensor fullMask, long past, long t, ScalarType dtype)
     {
+        var device = fullMask.device;
         long total = past + t;
-        var queryPos = arange(past, total, device: Device).unsqueeze(1);      // [T, 1]
-        var keyPos = arange(0, total, device: Device).unsqueeze(0);           // [1, S]
+        var queryPos = arange(past, total, device: device).unsqueeze(1);      // [T, 1]
+        var keyPos = arange(0, total, device: device).unsqueeze(0);           // [1, S]
         var allowed = keyPos.le(queryPos);
-        if (Config.SlidingWindow is int w) allowed = allowed.logical_and(queryPos - keyPos < w);
+        if (config.SlidingWindow is int w) allowed = allowed.logical_and(queryPos - keyPos < w);
         allowed = allowed.unsqueeze(0).logical_and(fullMask.unsqueeze(1).to_type(ScalarType.Bool));   // [B, T, S]
-        var wide = DType == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
-        return zeros(allowed.shape, wide, Device).masked_fill(allowed.logical_not(), MaskedScore).unsqueeze(1);
+        var wide = dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+        return zeros(allowed.shape, wide, device).masked_fill(allowed.logical_not(), MaskedScore).unsqueeze(1);
     }
 
     /// <summary>Bytes held by the weights (a tied matrix counted once).</summary>

@@ -12,15 +12,14 @@ public static class Rtn
         using var scope = NewDisposeScope();
         long rows = w.shape[0], columns = w.shape[1];
         int perScale = args.ColumnsPerScale(columns);
-        if (columns % perScale != 0)
-            throw new ArgumentException($"{columns} input columns are not a multiple of the group size {perScale}");
-        int groups = (int)(columns / perScale);
+        // A last, shorter group covers the columns left over (as in the GPTQ reference and compressed-tensors).
+        int groups = (int)((columns + perScale - 1) / perScale);
         var codes = new List<Tensor>();
         var scales = new List<Tensor>();
         var zeros = new List<Tensor>();
         for (int g = 0; g < groups; g++)
         {
-            var block = w[.., (g * perScale)..((g + 1) * perScale)];
+            var block = w[.., (g * perScale)..(int)Math.Min(columns, (g + 1) * perScale)];
             var p = Quantizer.Fit(block, args);
             codes.Add(Quantizer.Quantize(block, p, args));
             scales.Add(p.Scale);

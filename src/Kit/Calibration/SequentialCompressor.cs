@@ -1,0 +1,262 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Kit.Models;
+using Kit.Models.Safetensors;
+using Kit.Quantization;
+using Kit.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Kit.Calibration;
+
+/// <summary>
+/// Compresses a model layer by layer, as the GPTQ reference and llm-compressor's sequential pipeline do:
+/// the calibration inputs of decoder layer i are captured, each target Linear's Hessian is accumulated,
+/// the Linears are compressed in true-sequential order (q/k/v, then o, then gate/up, then down, each
+/// group seeing the already compressed ones), and the compressed layer's outputs feed layer i + 1.
+/// Only one decoder layer and the activations are in memory at a time: weights are read from the
+/// memory-mapped checkpoint and each finished layer is written to its own shard.
+/// </summary>
+public static class SequentialCompressor
+{
+    static readonly string[][] TrueSequentialGroups =
+    {
+        new[] { "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj" },
+        new[] { "self_attn.o_proj" },
+        new[] { "mlp.gate_proj", "mlp.up_proj" },
+        new[] { "mlp.down_proj" },
+    };
+
+    /// <summary>
+    /// Compresses the model in <paramref name="modelFolder"/> with <paramref name="recipe"/>, calibrated on
+    /// <paramref name="samples"/> (token ids, all of one length; may be empty for RTN and magnitude pruning),
+    /// and writes a model folder to <paramref name="outputFolder"/> that Kit and Hugging Face tools load.
+    /// </summary>
+    public static CompressionReport Run(string modelFolder, string outputFolder, CompressionRecipe recipe,
+        IReadOnlyList<int[]> samples, SequentialOptions? options = null, IProgress<CompressionProgress>? progress = null)
+    {
+        options ??= new SequentialOptions();
+        recipe.Validated();
+        var clock = Stopwatch.StartNew();
+        var config = ModelConfig.Load(Path.Combine(modelFolder, "config.json"));
+        var device = KitDevice.Parse(options.Device);
+        var dtype = options.ComputeDType;
+        int seqLen = CheckSamples(samples, recipe, config);
+        if (Directory.Exists(outputFolder) && Directory.EnumerateFileSystemEntries(outputFolder).Any() && !options.Overwrite)
+            throw new IOException($"{outputFolder} already exists and is not empty; choose another --out or allow overwriting");
+
+        string staging = outputFolder.TrimEnd('/', '\\') + ".partial-" + Guid.NewGuid().ToString("N")[..8];
+        Directory.CreateDirectory(staging);
+        var reports = new List<ModuleReport>();
+        try
+        {
+            using var checkpoint = SafetensorsCheckpoint.Open(modelFolder);
+            int shards = config.NumHiddenLayers + 1;
+            var weightMap = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            using var _ = no_grad();
+            using (var hidden = Embed(checkpoint, samples, dtype, device))
+            {
+                var rope = new RotaryEmbedding(config, device);
+                using var positions = arange(seqLen, ScalarType.Int64, device).unsqueeze(0);
+                using var mask = CausalLM.AttentionMask(config, ones(1, seqLen, ScalarType.Int64, device), 0, seqLen, dtype);
+                for (int i = 0; i < config.NumHiddenLayers; i++)
+                {
+                    progress?.Report(new CompressionProgress(i, config.NumHiddenLayers, null, null));
+                    using var layer = new DecoderLayer(config, rope, dtype, device);
+                    string prefix = $"model.layers.{i}.";
+                    CheckpointLoader.Load(layer, prefix, checkpoint, dtype, device);
+                    var batches = new Batches(hidden, options.BatchSize, positions, mask);
+                    foreach (var group in TrueSequentialGroups)
+                        CompressGroup(layer, i, prefix, group, recipe, batches, seqLen, options, reports, progress, config.NumHiddenLayers);
+                    batches.Propagate(layer);
+                    string shard = ShardName(i + 1, shards);
+                    WriteShard(staging, shard, layer.named_parameters().Select(p => (prefix + p.name, (Tensor)p.parameter)), checkpoint, weightMap);
+                }
+            }
+            var rest = checkpoint.Names.Where(n => !n.StartsWith("model.layers.", StringComparison.Ordinal)).ToList();
+            WriteShard(staging, ShardName(shards, shards), rest.Select(n => (n, checkpoint.Load(n))), checkpoint, weightMap);
+            WriteIndex(staging, weightMap);
+            CopyModelFiles(modelFolder, staging);
+
+            var report = new CompressionReport(recipe, reports, samples.Count, seqLen, clock.Elapsed.TotalSeconds,
+                Process.GetCurrentProcess().PeakWorkingSet64, Path.GetFullPath(outputFolder));
+            File.WriteAllText(Path.Combine(staging, "kit_compression.json"), JsonSerializer.Serialize(report, ReportJson));
+            Publish(staging, outputFolder);
+            return report;
+        }
+        catch
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            throw;
+        }
+    }
+
+    static void CompressGroup(DecoderLayer layer, int index, string prefix, string[] group, CompressionRecipe recipe, Batches batches,
+        int seqLen, SequentialOptions options, List<ModuleReport> reports, IProgress<CompressionProgress>? progress, int layers)
+    {
+        var names = group.Where(n => recipe.Applies(prefix + n)).ToList();
+        if (names.Count == 0) return;
+        var linears = names.Select(n => Find(layer, n)).ToList();
+        // The Linears of a group read the same input, so one Hessian serves them all.
+        using var hessian = batches.Count == 0 ? null : new HessianAccumulator(linears[0].Weight.shape[1], linears[0].Weight.device, options.HessianDType);
+        if (hessian is not null)
+        {
+            var hook = linears[0].register_forward_pre_hook((_, input) => { hessian.Add(input); return input; });
+            batches.Run(layer);
+            hook.remove();
+        }
+        double? condition = hessian is not null && options.HessianConditionNumbers ? Condition(hessian.H, recipe.DampeningFraction) : null;
+        foreach (var (name, linear) in names.Zip(linears))
+        {
+            var clock = Stopwatch.StartNew();
+            using var scope = NewDisposeScope();
+            var original = linear.Weight.detach().clone();
+            var result = ModuleCompressor.Compress(recipe, original, hessian?.H);
+            linear.Weight.copy_(result.Weight);
+            result.Quantized?.Dispose();
+            var (error, relative) = hessian is null ? (double.NaN, double.NaN) : Errors(original, linear.Weight, hessian.H, seqLen);
+            double sparsity = linear.Weight.eq(0).to_type(ScalarType.Float64).mean().item<double>();
+            reports.Add(new ModuleReport(index, prefix + name, original.shape[0], original.shape[1], error, relative, sparsity,
+                condition, result.Damping, clock.Elapsed.TotalSeconds));
+            progress?.Report(new CompressionProgress(index, layers, prefix + name, relative));
+        }
+    }
+
+    // ‖ΔW X‖² per token and relative to ‖W X‖², from H = 2/n Σ x xᵀ: Σ‖ΔW x‖² = tr(ΔW H ΔWᵀ) · n / 2.
+    static (double PerToken, double Relative) Errors(Tensor before, Tensor after, Tensor h, int seqLen)
+    {
+        using var scope = NewDisposeScope();
+        var H = h.to_type(ScalarType.Float64);
+        var w = before.to_type(ScalarType.Float64);
+        var delta = w - after.to_type(ScalarType.Float64);
+        double err = (delta.matmul(H) * delta).sum().item<double>();
+        double total = (w.matmul(H) * w).sum().item<double>();
+        return (err / (2.0 * seqLen), total > 0 ? err / total : 0);
+    }
+
+    static double Condition(Tensor h, double dampening)
+    {
+        using var scope = NewDisposeScope();
+        var H = h.to_type(ScalarType.Float64);
+        var damped = H + eye(H.shape[0], dtype: ScalarType.Float64, device: H.device) * (dampening * H.diagonal().mean().item<double>());
+        var eig = linalg.eigvalsh(damped);
+        double min = eig.min().item<double>(), max = eig.max().item<double>();
+        return min > 0 ? max / min : double.PositiveInfinity;
+    }
+
+    static Linear Find(DecoderLayer layer, string name) => name switch
+    {
+        "self_attn.q_proj" => layer.SelfAttn.QProj,
+        "self_attn.k_proj" => layer.SelfAttn.KProj,
+        "self_attn.v_proj" => layer.SelfAttn.VProj,
+        "self_attn.o_proj" => layer.SelfAttn.OProj,
+        "mlp.gate_proj" => layer.Mlp.GateProj,
+        "mlp.up_proj" => layer.Mlp.UpProj,
+        "mlp.down_proj" => layer.Mlp.DownProj,
+        _ => throw new ArgumentException(name),
+    };
+
+    static int CheckSamples(IReadOnlyList<int[]> samples, CompressionRecipe recipe, ModelConfig config)
+    {
+        if (samples.Count == 0)
+        {
+            if (recipe.NeedsCalibration) throw new ArgumentException($"{recipe.Method} needs calibration samples");
+            return 1;
+        }
+        int length = samples[0].Length;
+        if (length < 1 || samples.Any(s => s.Length != length))
+            throw new ArgumentException("calibration samples must all have the same, positive length");
+        if (length > config.MaxPositionEmbeddings)
+            throw new ArgumentException($"calibration sequence length {length} exceeds the model's context of {config.MaxPositionEmbeddings}");
+        if (samples.SelectMany(s => s).Any(id => id < 0 || id >= config.VocabSize))
+            throw new ArgumentException($"calibration samples hold token ids outside the model's vocabulary of {config.VocabSize}");
+        return length;
+    }
+
+    static Tensor Embed(SafetensorsCheckpoint checkpoint, IReadOnlyList<int[]> samples, ScalarType dtype, Device device)
+    {
+        using var scope = NewDisposeScope();
+        if (samples.Count == 0) return empty(0, dtype: dtype, device: device).MoveToOuterDisposeScope();
+        var embedding = checkpoint.Load("model.embed_tokens.weight", dtype, device);
+        var ids = tensor(samples.SelectMany(s => s.Select(i => (long)i)).ToArray(), samples.Count, samples[0].Length).to(device);
+        return embedding.index_select(0, ids.flatten()).view(samples.Count, samples[0].Length, -1).MoveToOuterDisposeScope();
+    }
+
+    static string ShardName(int k, int n) => $"model-{k:D5}-of-{n:D5}.safetensors";
+
+    // Tensors are saved in the checkpoint's own dtype, so a bfloat16 model stays bfloat16 on disk.
+    static void WriteShard(string folder, string shard, IEnumerable<(string Name, Tensor Tensor)> tensors, SafetensorsCheckpoint source,
+        IDictionary<string, string> weightMap)
+    {
+        using var scope = NewDisposeScope();
+        var stored = tensors.Select(t => (t.Name, t.Tensor.to_type(source.Info(t.Name).DType.ToScalarType()))).ToList();
+        SafetensorsWriter.Write(Path.Combine(folder, shard), stored, new Dictionary<string, string> { ["format"] = "pt" });
+        foreach (var (name, _) in stored) weightMap[name] = shard;
+    }
+
+    static void WriteIndex(string folder, IDictionary<string, string> weightMap)
+    {
+        long total = Directory.GetFiles(folder, "*.safetensors").Sum(f => new FileInfo(f).Length);
+        var index = new { metadata = new { total_size = total }, weight_map = weightMap };
+        File.WriteAllText(Path.Combine(folder, "model.safetensors.index.json"), JsonSerializer.Serialize(index, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    // Everything but the weights travels unchanged: config, tokenizer, generation settings, licence.
+    static void CopyModelFiles(string from, string to)
+    {
+        foreach (var file in Directory.GetFiles(from))
+        {
+            string name = Path.GetFileName(file);
+            if (name.EndsWith(".safetensors", StringComparison.Ordinal) || name == "model.safetensors.index.json" || name == "kit_compression.json") continue;
+            File.Copy(file, Path.Combine(to, name));
+        }
+    }
+
+    // The new folder appears under its name only when complete; an old one is removed only after that.
+    static void Publish(string staging, string outputFolder)
+    {
+        string? old = null;
+        if (Directory.Exists(outputFolder))
+        {
+            old = outputFolder.TrimEnd('/', '\\') + ".old-" + Guid.NewGuid().ToString("N")[..8];
+            Directory.Move(outputFolder, old);
+        }
+        Directory.Move(staging, outputFolder);
+        if (old is not null) Directory.Delete(old, recursive: true);
+    }
+
+    static readonly JsonSerializerOptions ReportJson = new()
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+        IncludeFields = true,
+    };
+
+    /// <summary>The calibration activations of the current layer, run through it batch by batch.</summary>
+    sealed class Batches(Tensor hidden, int batchSize, Tensor positions, Tensor mask)
+    {
+        public long Count => hidden.shape[0] == 0 || hidden.dim() < 3 ? 0 : hidden.shape[0];
+
+        /// <summary>Runs every batch through the layer (hooks see the inputs); outputs are discarded.</summary>
+        public void Run(DecoderLayer layer)
+        {
+            for (long b = 0; b < Count; b += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                layer.Forward(hidden[(int)b..(int)Math.Min(Count, b + batchSize)], positions, mask, null);
+            }
+        }
+
+        /// <summary>Replaces the activations by the (compressed) layer's outputs, for the next layer.</summary>
+        public void Propagate(DecoderLayer layer)
+        {
+            for (long b = 0; b < Count; b += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                var slice = hidden[(int)b..(int)Math.Min(Count, b + batchSize)];
+                slice.copy_(layer.Forward(slice, positions, mask, null));
+            }
+        }
+    }
+}

@@ -1,0 +1,20 @@
+using static TorchSharp.torch;
+
+namespace Kit.Calibration;
+
+/// <summary>Where and how the layer-by-layer pipeline runs.</summary>
+public sealed record SequentialOptions
+{
+    /// <summary>"cpu", "cuda", "cuda:N" or "auto".</summary>
+    public string Device { get; init; } = "auto";
+    /// <summary>Dtype of the layer weights and activations during calibration.</summary>
+    public ScalarType ComputeDType { get; init; } = ScalarType.Float32;
+    /// <summary>Dtype of the accumulated Hessians (float32 as the GPTQ reference, or float64).</summary>
+    public ScalarType HessianDType { get; init; } = ScalarType.Float32;
+    /// <summary>Calibration sequences per forward pass (bounds activation memory).</summary>
+    public int BatchSize { get; init; } = 8;
+    /// <summary>Compute each Hessian's condition number for the report (an eigen-decomposition per input).</summary>
+    public bool HessianConditionNumbers { get; init; } = true;
+    /// <summary>Replace an existing output folder (it is only removed once the new one is complete).</summary>
+    public bool Overwrite { get; init; }
+}

@@ -1,0 +1,39 @@
+using Kit.Models.Safetensors;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Kit.Models;
+
+/// <summary>Copies checkpoint tensors into a module's parameters, one tensor at a time, with clear errors.</summary>
+public static class CheckpointLoader
+{
+    /// <summary>
+    /// Fills every parameter of <paramref name="module"/> from the checkpoint tensor named
+    /// <paramref name="prefix"/> + the parameter's name. <paramref name="optional"/> names parameters that
+    /// may be absent (a tied output head).
+    /// </summary>
+    public static void Load(nn.Module module, string prefix, SafetensorsCheckpoint checkpoint, ScalarType dtype, Device device,
+        Func<string, bool>? optional = null, IProgress<double>? progress = null)
+    {
+        var parameters = module.named_parameters().ToList();
+        int done = 0;
+        using var _ = no_grad();
+        foreach (var (name, parameter) in parameters)
+        {
+            string key = prefix + name;
+            if (!checkpoint.Contains(key))
+            {
+                if (optional?.Invoke(key) == true) continue;
+                throw new InvalidDataException($"{checkpoint.Folder}: checkpoint has no tensor '{key}' that this model's config.json needs");
+            }
+            using var loaded = checkpoint.Load(key, dtype, device);
+            if (!loaded.shape.SequenceEqual(parameter.shape))
+                throw new InvalidDataException($"{checkpoint.Folder}: tensor '{key}' has shape [{string.Join(", ", loaded.shape)}], " +
+                    $"config.json implies [{string.Join(", ", parameter.shape)}]");
+            if (!loaded.isfinite().all().item<bool>())
+                throw new InvalidDataException($"{checkpoint.Folder}: tensor '{key}' contains NaN or infinite values");
+            parameter.copy_(loaded);
+            progress?.Report(++done / (double)parameters.Count);
+        }
+    }
+}

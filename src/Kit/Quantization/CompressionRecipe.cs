@@ -1,0 +1,82 @@
+namespace Kit.Quantization;
+
+/// <summary>How weights are compressed: the algorithm applied to each target Linear.</summary>
+public enum CompressionMethod
+{
+    /// <summary>Round-to-nearest onto the grid, no calibration data.</summary>
+    Rtn,
+    /// <summary>GPTQ: quantize column by column, compensating the error with the inverse Hessian.</summary>
+    Gptq,
+    /// <summary>SparseGPT: prune (and optionally quantize) with the same compensation.</summary>
+    SparseGpt,
+    /// <summary>Pruning by weight magnitude, no compensation.</summary>
+    Magnitude,
+    /// <summary>Wanda: pruning by |weight| · input norm, no compensation.</summary>
+    Wanda,
+}
+
+/// <summary>
+/// What to compress and how, as data (in llm-compressor's spirit): the algorithm, the weight grid
+/// (a scheme such as W4A16), optional sparsity, the Linears targeted and those ignored.
+/// </summary>
+public sealed record CompressionRecipe
+{
+    /// <summary>The algorithm.</summary>
+    public CompressionMethod Method { get; init; } = CompressionMethod.Gptq;
+    /// <summary>The scheme name the grid came from (W4A16, W8A8, FP8, ...), for reports and saved metadata.</summary>
+    public string? Scheme { get; init; }
+    /// <summary>The weight grid, or null for pruning alone.</summary>
+    public QuantizationArgs? Weights { get; init; }
+    /// <summary>How activations are quantized at run time ("int8-dynamic-token" for W8A8), or null for weight-only.</summary>
+    public string? InputActivations { get; init; }
+    /// <summary>Fraction of weights to prune (unstructured), or null.</summary>
+    public double? Sparsity { get; init; }
+    /// <summary>Semi-structured pattern N:M (N zeros in every M consecutive inputs), or null.</summary>
+    public (int N, int M)? Pattern { get; init; }
+    /// <summary>Columns per lazy block (GPTQ, SparseGPT).</summary>
+    public int BlockSize { get; init; } = 128;
+    /// <summary>Damping as a fraction of the Hessian's mean diagonal.</summary>
+    public double DampeningFraction { get; init; } = 0.01;
+    /// <summary>GPTQ act-order: "none", "static" (weight) or "group".</summary>
+    public string ActOrder { get; init; } = "none";
+    /// <summary>Module types or names (or "re:" regexes) to compress.</summary>
+    public IReadOnlyList<string> Targets { get; init; } = new[] { "Linear" };
+    /// <summary>Module names (or "re:" regexes) left alone.</summary>
+    public IReadOnlyList<string> Ignore { get; init; } = new[] { "lm_head" };
+
+    /// <summary>Whether the method needs calibration data (Hessians or input norms).</summary>
+    public bool NeedsCalibration => Method is not (CompressionMethod.Rtn or CompressionMethod.Magnitude);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the setting that does not fit the method.</summary>
+    public CompressionRecipe Validated()
+    {
+        bool prunes = Method is CompressionMethod.SparseGpt or CompressionMethod.Magnitude or CompressionMethod.Wanda;
+        if (prunes && Sparsity is null && Pattern is null)
+            throw new ArgumentException($"{Method} needs --sparsity or --pattern");
+        if (!prunes && (Sparsity is not null || Pattern is not null))
+            throw new ArgumentException($"{Method} does not prune; use sparsegpt, magnitude or wanda for --sparsity/--pattern");
+        if (Method is CompressionMethod.Rtn or CompressionMethod.Gptq && Weights is null)
+            throw new ArgumentException($"{Method} needs a quantization scheme (--scheme)");
+        if (Method is CompressionMethod.Magnitude or CompressionMethod.Wanda && Weights is not null)
+            throw new ArgumentException($"{Method} prunes only; use sparsegpt to prune and quantize together");
+        if (Sparsity is < 0 or >= 1) throw new ArgumentException($"sparsity must be in [0, 1), got {Sparsity}");
+        if (Pattern is { } p && (p.N < 1 || p.N >= p.M)) throw new ArgumentException($"pattern {p.N}:{p.M} must have 0 < N < M");
+        if (BlockSize < 1) throw new ArgumentException($"block size must be positive, got {BlockSize}");
+        if (DampeningFraction <= 0) throw new ArgumentException($"dampening fraction must be positive, got {DampeningFraction}");
+        if (ActOrder is not ("none" or "static" or "group" or "weight"))
+            throw new ArgumentException($"act-order must be none, static (weight) or group, got '{ActOrder}'");
+        Weights?.Validated();
+        return this;
+    }
+
+    /// <summary>Whether the module called <paramref name="name"/> (e.g. model.layers.0.mlp.down_proj) is compressed.</summary>
+    public bool Applies(string name) => Targets.Any(t => Matches(t, name, isTarget: true)) && !Ignore.Any(i => Matches(i, name, isTarget: false));
+
+    static bool Matches(string pattern, string name, bool isTarget)
+    {
+        if (pattern.StartsWith("re:", StringComparison.Ordinal))
+            return System.Text.RegularExpressions.Regex.IsMatch(name, pattern[3..]);
+        if (isTarget && pattern == "Linear") return true;
+        return name == pattern || name.EndsWith("." + pattern, StringComparison.Ordinal);
+    }
+}
