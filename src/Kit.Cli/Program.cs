@@ -7,4 +7,5 @@ root.Subcommands.Add(PerplexityCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(TourCommand.Create());
 root.Subcommands.Add(TrainDefaultCommand.Create());
+root.Subcommands.Add(CreateModelCommand.Create());
 return root.Parse(args).Invoke();
