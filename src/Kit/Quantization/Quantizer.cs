@@ -12,6 +12,9 @@ public sealed record QuantizationParams(Tensor Scale, Tensor ZeroPoint);
 /// scale = max(|min|, |max|) / ((qmax − qmin) / 2); asymmetric scale = (max − min) / (qmax − qmin) and
 /// zero point = round(qmin − min / scale); code = clamp(round(x / scale) + zp, qmin, qmax);
 /// value = (code − zp) · scale. The same grid as the GPTQ reference, whose codes are these plus 2^(b−1).
+/// FP8 grids (<see cref="QuantizationType.Float"/>) use scale = max(|min|, |max|) / 448 and code = the
+/// E4M3 value nearest to x / scale. The <see cref="QuantizationObserver.Mse"/> observer then shrinks the
+/// range per row while that lowers the rounding error.
 /// </summary>
 public static class Quantizer
 {
@@ -23,16 +26,17 @@ public static class Quantizer
     {
         using var scope = NewDisposeScope();
         var x = w.dtype == ScalarType.Float64 ? w : w.to_type(ScalarType.Float32);
-        var (min, max) = args.Strategy == QuantizationStrategy.Tensor
-            ? (x.min().reshape(1, 1), x.max().reshape(1, 1))
-            : (x.amin(new long[] { 1 }, keepdim: true), x.amax(new long[] { 1 }, keepdim: true));
-        min = min.clamp_max(0);
-        max = max.clamp_min(0);
-        var (scale, zero) = FromRange(min, max, args);
+        if (args.Strategy == QuantizationStrategy.Tensor)
+            x = x.reshape(1, -1);
+        var min = x.amin(new long[] { 1 }, keepdim: true).clamp_max(0);
+        var max = x.amax(new long[] { 1 }, keepdim: true).clamp_min(0);
+        var (scale, zero) = args.Observer == QuantizationObserver.Mse
+            ? MseObserver.Search(x, min, max, args)
+            : FromRange(min, max, args);
         return new QuantizationParams(scale.MoveToOuterDisposeScope(), zero.MoveToOuterDisposeScope());
     }
 
-    /// <summary>Scale and zero point for ranges [min, max] that already include zero.</summary>
+    /// <summary>Scale and zero point for ranges [min, max] that already include zero (FP8: absmax / 448, zero point 0).</summary>
     public static (Tensor Scale, Tensor ZeroPoint) FromRange(Tensor min, Tensor max, QuantizationArgs args)
     {
         using var scope = NewDisposeScope();
@@ -51,12 +55,18 @@ public static class Quantizer
         return (Safe(scale).MoveToOuterDisposeScope(), zero.MoveToOuterDisposeScope());
     }
 
-    /// <summary>Integer codes (held in the float dtype of <paramref name="w"/>) for values on the grid.</summary>
+    /// <summary>
+    /// Codes for values on the grid, held in float32 (float64 for float64 input): integers for integer
+    /// grids, E4M3 values for FP8 grids.
+    /// </summary>
     public static Tensor Quantize(Tensor w, QuantizationParams p, QuantizationArgs args)
     {
         using var scope = NewDisposeScope();
         var x = w.dtype == ScalarType.Float64 ? w : w.to_type(ScalarType.Float32);
-        return ((x / p.Scale).round() + p.ZeroPoint).clamp(args.QMin, args.QMax).MoveToOuterDisposeScope();
+        var codes = args.Type == QuantizationType.Float
+            ? Fp8E4M3.Round(x / p.Scale)
+            : ((x / p.Scale).round() + p.ZeroPoint).clamp(args.QMin, args.QMax);
+        return codes.MoveToOuterDisposeScope();
     }
 
     /// <summary>Values of <paramref name="codes"/>: (code − zero point) · scale.</summary>

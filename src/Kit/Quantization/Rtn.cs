@@ -8,12 +8,10 @@ public static class Rtn
     /// <summary>Quantizes <paramref name="w"/> [out, in] onto the grid of <paramref name="args"/>.</summary>
     public static QuantizedWeight Quantize(Tensor w, QuantizationArgs args)
     {
-        args.Validated();
         using var scope = NewDisposeScope();
-        long rows = w.shape[0], columns = w.shape[1];
+        long columns = w.shape[1];
+        int groups = args.ScalesPerRow(columns);
         int perScale = args.ColumnsPerScale(columns);
-        // A last, shorter group covers the columns left over (as in the GPTQ reference and compressed-tensors).
-        int groups = (int)((columns + perScale - 1) / perScale);
         var codes = new List<Tensor>();
         var scales = new List<Tensor>();
         var zeros = new List<Tensor>();
@@ -26,7 +24,6 @@ public static class Rtn
             zeros.Add(p.ZeroPoint);
         }
         var gIdx = (arange(columns, ScalarType.Int64, w.device) / perScale).to_type(ScalarType.Int32);
-        return new QuantizedWeight(cat(codes, 1).to_type(ScalarType.Int8), cat(scales, 1).to_type(ScalarType.Float32),
-            cat(zeros, 1).to_type(ScalarType.Int8), gIdx, args).MoveToOuterDisposeScope();
+        return QuantizedWeight.FromGridCodes(cat(codes, 1), cat(scales, 1), cat(zeros, 1), gIdx, args).MoveToOuterDisposeScope();
     }
 }
