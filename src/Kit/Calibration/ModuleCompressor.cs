@@ -12,6 +12,15 @@ public sealed record ModuleCompression(Tensor Weight, QuantizedWeight? Quantized
 /// <summary>Applies a recipe's algorithm to one weight matrix given its inputs' Hessian.</summary>
 public static class ModuleCompressor
 {
+    static Tensor Need(Tensor? hessian, CompressionRecipe recipe) =>
+        hessian ?? throw new ArgumentException($"{recipe.Method} needs calibration data");
+
+    static ModuleCompression From(SparsityResult r)
+    {
+        r.Mask.Dispose();
+        return new ModuleCompression(r.Weight, r.Quantized, r.Damping);
+    }
+
     /// <summary>Compresses <paramref name="weight"/> [out, in]; <paramref name="hessian"/> is null for methods without calibration.</summary>
     public static ModuleCompression Compress(CompressionRecipe recipe, Tensor weight, Tensor? hessian)
     {
@@ -20,6 +29,17 @@ public static class ModuleCompressor
             case CompressionMethod.Rtn:
                 var q = Rtn.Quantize(weight, recipe.Weights!);
                 return new ModuleCompression(q.Dequantize(weight.dtype), q, 0);
+            case CompressionMethod.Magnitude:
+                return From(MagnitudePruning.Prune(weight, recipe.Sparsity!));
+            case CompressionMethod.Wanda:
+                // Wanda's ‖X_j‖² is diag(Σ x xᵀ), proportional to diag H; only the ranking matters.
+                return From(Wanda.Prune(weight, Need(hessian, recipe).diagonal(), recipe.Sparsity!));
+            case CompressionMethod.SparseGpt:
+                var options = new SparseGptOptions
+                {
+                    Pattern = recipe.Sparsity!, BlockSize = recipe.BlockSize, DampeningFraction = recipe.DampeningFraction,
+                };
+                return From(SparseGpt.Prune(weight, Need(hessian, recipe), options, recipe.Weights));
             default:
                 throw new NotSupportedException($"method {recipe.Method} is not available in this build");
         }

@@ -29,10 +29,8 @@ public sealed record CompressionRecipe
     public QuantizationArgs? Weights { get; init; }
     /// <summary>How activations are quantized at run time ("int8-dynamic-token" for W8A8), or null for weight-only.</summary>
     public string? InputActivations { get; init; }
-    /// <summary>Fraction of weights to prune (unstructured), or null.</summary>
-    public double? Sparsity { get; init; }
-    /// <summary>Semi-structured pattern N:M (N zeros in every M consecutive inputs), or null.</summary>
-    public (int N, int M)? Pattern { get; init; }
+    /// <summary>What to prune: a fraction (unstructured) or N zeros in every M inputs; null prunes nothing.</summary>
+    public SparsityPattern? Sparsity { get; init; }
     /// <summary>Columns per lazy block (GPTQ, SparseGPT).</summary>
     public int BlockSize { get; init; } = 128;
     /// <summary>Damping as a fraction of the Hessian's mean diagonal.</summary>
@@ -51,16 +49,14 @@ public sealed record CompressionRecipe
     public CompressionRecipe Validated()
     {
         bool prunes = Method is CompressionMethod.SparseGpt or CompressionMethod.Magnitude or CompressionMethod.Wanda;
-        if (prunes && Sparsity is null && Pattern is null)
+        if (prunes && Sparsity is null)
             throw new ArgumentException($"{Method} needs --sparsity or --pattern");
-        if (!prunes && (Sparsity is not null || Pattern is not null))
+        if (!prunes && Sparsity is not null)
             throw new ArgumentException($"{Method} does not prune; use sparsegpt, magnitude or wanda for --sparsity/--pattern");
         if (Method is CompressionMethod.Rtn or CompressionMethod.Gptq && Weights is null)
             throw new ArgumentException($"{Method} needs a quantization scheme (--scheme)");
         if (Method is CompressionMethod.Magnitude or CompressionMethod.Wanda && Weights is not null)
             throw new ArgumentException($"{Method} prunes only; use sparsegpt to prune and quantize together");
-        if (Sparsity is < 0 or >= 1) throw new ArgumentException($"sparsity must be in [0, 1), got {Sparsity}");
-        if (Pattern is { } p && (p.N < 1 || p.N >= p.M)) throw new ArgumentException($"pattern {p.N}:{p.M} must have 0 < N < M");
         if (BlockSize < 1) throw new ArgumentException($"block size must be positive, got {BlockSize}");
         if (DampeningFraction <= 0) throw new ArgumentException($"dampening fraction must be positive, got {DampeningFraction}");
         if (ActOrder is not ("none" or "static" or "group" or "weight"))

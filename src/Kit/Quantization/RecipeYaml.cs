@@ -91,7 +91,7 @@ public static class RecipeYaml
                 "block_size" => recipe with { BlockSize = (int)Number(value, where) },
                 "dampening_frac" => recipe with { DampeningFraction = Number(value, where) },
                 "actorder" => recipe with { ActOrder = Scalar(value, where) is "null" or "" or "false" ? "none" : Scalar(value, where) },
-                "sparsity" or "final_sparsity" => recipe with { Sparsity = Number(value, where) },
+                "sparsity" or "final_sparsity" => recipe.Sparsity is { IsNOfM: true } ? recipe : recipe with { Sparsity = Pattern(() => SparsityPattern.Unstructured(Number(value, where)), where) },
                 "mask_structure" => WithMask(recipe, Scalar(value, where), where),
                 _ => recipe,
             };
@@ -145,7 +145,13 @@ public static class RecipeYaml
         var parts = mask.Split(':');
         if (parts.Length != 2 || !int.TryParse(parts[0], out int n) || !int.TryParse(parts[1], out int m))
             throw new InvalidDataException($"{where}: expected N:M such as 2:4, got '{mask}'");
-        return n == 0 && m == 0 ? recipe : recipe with { Pattern = (n, m) };
+        return n == 0 && m == 0 ? recipe : recipe with { Sparsity = Pattern(() => SparsityPattern.NOfM(n, m), where) };
+    }
+
+    static SparsityPattern Pattern(Func<SparsityPattern> make, string where)
+    {
+        try { return make(); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{where}: {e.Message}", e); }
     }
 
     static string Scalar(YamlNode node, string where) =>

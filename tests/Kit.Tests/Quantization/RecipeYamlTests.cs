@@ -45,7 +45,7 @@ public sealed class RecipeYamlTests
                       weights: {num_bits: 8, type: int, symmetric: false, strategy: channel}
             """);
         Assert.Equal(CompressionMethod.SparseGpt, recipe.Method);
-        Assert.Equal((2, 4), recipe.Pattern);
+        Assert.Equal(SparsityPattern.NOfM(2, 4), recipe.Sparsity);
         Assert.Equal(new QuantizationArgs { NumBits = 8, Symmetric = false, Strategy = QuantizationStrategy.Channel, GroupSize = null }, recipe.Weights);
     }
 
@@ -63,7 +63,7 @@ public sealed class RecipeYamlTests
     [InlineData("s:\n  g:\n    GPTQModifier:\n      scheme: W3A99\n", "unknown quantization scheme 'W3A99'")]
     [InlineData("s:\n  g:\n    GPTQModifier:\n      scheme: W4A16\n      blocksize: 3\n", "GPTQModifier has no argument 'blocksize'")]
     [InlineData("s:\n  g:\n    SparseGPTModifier:\n      sparsity: lots\n", "expected a number, got 'lots'")]
-    [InlineData("s:\n  g:\n    SparseGPTModifier:\n      mask_structure: 4:2\n      sparsity: 0.5\n", "pattern 4:2")]
+    [InlineData("s:\n  g:\n    SparseGPTModifier:\n      mask_structure: 4:2\n      sparsity: 0.5\n", "SparseGPTModifier.mask_structure")]
     [InlineData("s: [unclosed\n", "invalid YAML")]
     [InlineData("s:\n  g:\n    GPTQModifier: {}\n", "needs a quantization scheme")]
     public void Bad_recipes_name_the_problem(string yaml, string message)
