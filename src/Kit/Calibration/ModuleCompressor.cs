@@ -29,6 +29,14 @@ public static class ModuleCompressor
             case CompressionMethod.Rtn:
                 var q = Rtn.Quantize(weight, recipe.Weights!);
                 return new ModuleCompression(q.Dequantize(weight.dtype), q, 0);
+            case CompressionMethod.Gptq:
+                var gptq = new GptqOptions
+                {
+                    BlockSize = recipe.BlockSize, DampeningFraction = recipe.DampeningFraction,
+                    ActOrder = recipe.ActOrder switch { "static" or "weight" => ActOrder.Static, "group" => ActOrder.Group, _ => ActOrder.None },
+                };
+                var result = Gptq.Quantize(weight, Need(hessian, recipe), recipe.Weights!, gptq);
+                return new ModuleCompression(result.Weight, result.Quantized, result.Damping);
             case CompressionMethod.Magnitude:
                 return From(MagnitudePruning.Prune(weight, recipe.Sparsity!));
             case CompressionMethod.Wanda:
@@ -41,7 +49,7 @@ public static class ModuleCompressor
                 };
                 return From(SparseGpt.Prune(weight, Need(hessian, recipe), options, recipe.Weights));
             default:
-                throw new NotSupportedException($"method {recipe.Method} is not available in this build");
+                throw new ArgumentOutOfRangeException(nameof(recipe), recipe.Method, "unknown compression method");
         }
     }
 }

@@ -41,8 +41,8 @@ public static class Gptq
             throw new ArgumentException($"GPTQ needs H [{columns}, {columns}] for a weight [{rows}, {columns}], got [{string.Join(", ", H.shape)}]", nameof(H));
         bool grouped = args.Strategy == QuantizationStrategy.Group;
         int groupSize = args.ColumnsPerScale(columns);
-        if (columns % groupSize != 0)
-            throw new ArgumentException($"{columns} input columns are not a multiple of the group size {groupSize}", nameof(args));
+        // Columns left over after the last full group form a shorter group, as in the reference.
+        int groups = (columns + groupSize - 1) / groupSize;
         bool staticGroups = grouped && (options.StaticGroups || options.ActOrder == ActOrder.Static);
         bool lazyGroups = grouped && !staticGroups;
         var weightDType = W.dtype;
@@ -57,8 +57,8 @@ public static class Gptq
         HessianInverse.FixDeadColumns(H, W);
         var groupGrids = new List<QuantizationParams>();
         if (staticGroups)
-            for (int g = 0; g < columns / groupSize; g++)
-                groupGrids.Add(StoredPrecision(Quantizer.Fit(W.narrow(1, g * groupSize, groupSize), args)));
+            for (int g = 0; g < groups; g++)
+                groupGrids.Add(StoredPrecision(Quantizer.Fit(W.narrow(1, g * groupSize, Math.Min(groupSize, columns - g * groupSize)), args)));
 
         Tensor? perm = null;
         long[]? permIndex = null;
@@ -124,8 +124,7 @@ public static class Gptq
         var Q = Quantizer.Dequantize(Codes, grouped
             ? new QuantizationParams(scale.index_select(1, gIdx), zeroPoint.index_select(1, gIdx))
             : grid!);
-        var quantized = new QuantizedWeight(Codes.to_type(ScalarType.Int8), scale.to_type(ScalarType.Float32),
-            zeroPoint.to_type(ScalarType.Int8), gIdx.to_type(ScalarType.Int32), args);
+        var quantized = QuantizedWeight.FromGridCodes(Codes, scale.to_type(ScalarType.Float32), zeroPoint, gIdx.to_type(ScalarType.Int32), args);
         // Rounded through float32 as QuantizedWeight.Dequantize computes it, so that the two agree in bf16/fp16 too.
         var weight = weightDType == ScalarType.Float64 ? Q.to_type(ScalarType.Float64) : Q.to_type(ScalarType.Float32).to_type(weightDType);
         double loss = Loss.to_type(ScalarType.Float64).item<double>();
@@ -139,7 +138,7 @@ public static class Gptq
     /// </summary>
     static Tensor UpdatedColumns(Tensor W, Tensor W1, Tensor Err1, Tensor Hinv, int i1, int i, int groupSize)
     {
-        int count = (int)W1.shape[1], i2 = i1 + count, end = i1 + i + groupSize;
+        int count = (int)W1.shape[1], i2 = i1 + count, end = Math.Min(i1 + i + groupSize, (int)W.shape[1]);
         var inBlock = W1.narrow(1, i, Math.Min(groupSize, count - i));
         if (end <= i2) return inBlock;
         var beyond = W.narrow(1, i2, end - i2);

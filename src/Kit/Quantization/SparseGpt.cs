@@ -13,6 +13,9 @@ namespace Kit.Quantization;
 /// </summary>
 public static class SparseGpt
 {
+    // Tries at 10×, 100×, ... the asked damping before giving up (as GPTQ).
+    const int MaxDampingRetries = 5;
+
     /// <summary>
     /// Prunes <paramref name="W"/> [out, in] given the Hessian <paramref name="H"/> [in, in] of its inputs.
     /// <para>Unstructured: in every block the mask is chosen on the already-compensated block by the OBS
@@ -49,8 +52,6 @@ public static class SparseGpt
         options.Validated(columns);
         quantize?.Validated();
         int groupSize = quantize?.Strategy == QuantizationStrategy.Group ? quantize.GroupSize!.Value : 0;
-        if (groupSize > 0 && columns % groupSize != 0)
-            throw new ArgumentException($"{columns} input columns are not a multiple of QuantizationArgs.GroupSize {groupSize}", nameof(quantize));
 
         using var scope = NewDisposeScope();
         var device = W.device;
@@ -65,11 +66,9 @@ public static class SparseGpt
 
         // Dead inputs (diag H = 0) never reach the output: their weights are zeroed (marked in the mask
         // only where the pattern picks them, which their zero score makes likely) and H made invertible.
-        var dead = Hf.diagonal() == 0;
-        Hf.add_(diag(dead.to_type(dtype)));
-        Wf.masked_fill_(dead.unsqueeze(0), 0);
-
-        var (Hinv, damping) = InverseCholeskyUpper(Hf, options.DampeningFraction);
+        HessianInverse.FixDeadColumns(Hf, Wf);
+        var inverse = HessianInverse.Compute(Hf, options.DampeningFraction, MaxDampingRetries);
+        var (Hinv, damping) = (inverse.Hinv, inverse.DampeningFraction);
         var Mask = zeros(rows, columns, ScalarType.Bool, device);
         var Losses = zeros(1, dtype: dtype, device: device);
 
@@ -119,7 +118,7 @@ public static class SparseGpt
             Wf[.., i2..].sub_(Err1.matmul(Hinv[i1..i2, i2..]));
         }
 
-        var quantized = quantize is null ? null : Codes(Wf, grids, quantize);
+        var quantized = quantize is null ? null : Codes(Wf, grids, quantize, groupSize > 0 ? groupSize : (int)columns);
         double loss = Losses.to_type(ScalarType.Float64).item<double>();
         var result = new SparsityResult(Wf.to_type(W.dtype), Mask, quantized, loss, damping, watch.Elapsed);
         return result.MoveToOuterDisposeScope();
@@ -137,35 +136,6 @@ public static class SparseGpt
     }
 
     /// <summary>
-    /// Hinv = chol(cholesky_inverse(chol(H + λI)), upper) with λ = fraction · mean(diag H). A failed
-    /// Cholesky (H not positive definite in working precision) is retried with ten times the fraction
-    /// (0.01 after 0) until a try at a fraction of 1 or more fails.
-    /// </summary>
-    static (Tensor Hinv, double Fraction) InverseCholeskyUpper(Tensor H, double fraction)
-    {
-        double meanDiag;
-        using (NewDisposeScope()) meanDiag = H.diagonal().mean().to_type(ScalarType.Float64).item<double>();
-        for (; ; )
-        {
-            using (var scope = NewDisposeScope())
-            {
-                var damped = H + eye(H.shape[0], dtype: H.dtype, device: H.device) * (fraction * meanDiag);
-                var (L, info) = linalg.cholesky_ex(damped);
-                if (info.item<int>() == 0)
-                {
-                    // chol(A, upper) = chol(A)ᵀ, as the factor is unique.
-                    var (Linv, infoInv) = linalg.cholesky_ex(cholesky_inverse(L));
-                    if (infoInv.item<int>() == 0)
-                        return (Linv.T.contiguous().MoveToOuterDisposeScope(), fraction);
-                }
-            }
-            if (fraction >= 1)
-                throw new InvalidOperationException($"SparseGPT: Cholesky of H + λI failed even at SparseGptOptions.DampeningFraction {fraction} (λ = {fraction * meanDiag}); H is not positive definite: use more or more varied calibration data");
-            fraction = fraction == 0 ? 0.01 : fraction * 10;
-        }
-    }
-
-    /// <summary>
     /// The grid of the group starting at column i1 + i, fitted on its weights as compensated so far: this
     /// block's columns from W1, later ones from W. (The GPTQ reference reads only the outer W, which
     /// misses this block's updates when a group starts mid-block; pruning makes those updates large.
@@ -174,7 +144,7 @@ public static class SparseGpt
     static QuantizationParams FitGroup(Tensor Wf, Tensor W1, int i1, int i, int groupSize, QuantizationArgs args)
     {
         // Called in the block's scope, which frees the copy; the grid moves out to Prune's scope.
-        var group = Wf[.., (i1 + i)..(i1 + i + groupSize)].clone();
+        var group = Wf[.., (i1 + i)..(int)Math.Min(i1 + i + groupSize, Wf.shape[1])].clone();
         int inBlock = (int)Math.Min(groupSize, W1.shape[1] - i);
         group[.., ..inBlock].copy_(W1[.., i..(i + inBlock)]);
         var p = Quantizer.Fit(group, args);
@@ -184,14 +154,12 @@ public static class SparseGpt
     }
 
     /// <summary>Codes of the finished weight, whose values already lie on the grids (pruned zeros map to the zero point).</summary>
-    static QuantizedWeight Codes(Tensor Wf, List<QuantizationParams> grids, QuantizationArgs args)
+    static QuantizedWeight Codes(Tensor Wf, List<QuantizationParams> grids, QuantizationArgs args, int perScale)
     {
         long columns = Wf.shape[1];
-        long perScale = columns / grids.Count;
-        var codes = grids.Select((p, g) => Quantizer.Quantize(Wf[.., (int)(g * perScale)..(int)((g + 1) * perScale)], p, args)).ToList();
+        var codes = grids.Select((p, g) => Quantizer.Quantize(Wf[.., (g * perScale)..(int)Math.Min(columns, (g + 1) * perScale)], p, args)).ToList();
         var gIdx = (arange(columns, ScalarType.Int64, Wf.device) / perScale).to_type(ScalarType.Int32);
-        return new QuantizedWeight(cat(codes, 1).to_type(ScalarType.Int8),
-            cat(grids.Select(p => p.Scale).ToList(), 1).to_type(ScalarType.Float32),
-            cat(grids.Select(p => p.ZeroPoint).ToList(), 1).to_type(ScalarType.Int8), gIdx, args);
+        return QuantizedWeight.FromGridCodes(cat(codes, 1), cat(grids.Select(p => p.Scale).ToList(), 1),
+            cat(grids.Select(p => p.ZeroPoint).ToList(), 1), gIdx, args);
     }
 }

@@ -239,12 +239,22 @@ public sealed class GptqTests
     }
 
     [Fact]
+    public void Columns_left_over_after_the_last_full_group_form_a_shorter_group()
+    {
+        var (w, _, h) = Layer(2, 8, 15);
+        using var result = Gptq.Quantize(w, h, Grouped(4, 3), new GptqOptions { ActOrder = ActOrder.None });
+        Assert.Equal(new long[] { 2, 3 }, result.Quantized!.Scale.shape);
+        Assert.Equal(new[] { 0, 0, 0, 1, 1, 1, 2, 2 }, result.Quantized.GIdx.data<int>().ToArray());
+        using var values = result.Quantized.Dequantize(result.Weight.dtype);
+        Assert.True(values.to_type(ScalarType.Float32).equal(result.Weight.to_type(ScalarType.Float32)).all().item<bool>());
+    }
+
+    [Fact]
     public void Options_that_contradict_the_grid_are_rejected()
     {
         var (w, _, h) = Layer(2, 8, 15);
         Assert.Throws<ArgumentException>(() => Gptq.Quantize(w, h, PerChannel(4), new GptqOptions { ActOrder = ActOrder.Group }));
         Assert.Throws<ArgumentException>(() => Gptq.Quantize(w, h, Grouped(4, 4), new GptqOptions { ActOrder = ActOrder.Group, StaticGroups = true }));
-        Assert.Throws<ArgumentException>(() => Gptq.Quantize(w, h, Grouped(4, 3), new GptqOptions()));
         Assert.Throws<ArgumentException>(() => Gptq.Quantize(w, h[..4, ..4], PerChannel(4), new GptqOptions()));
         Assert.Throws<ArgumentException>(() => Gptq.Quantize(w, h, PerChannel(4), new GptqOptions { BlockSize = 0 }));
     }
