@@ -8,4 +8,5 @@ root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(TourCommand.Create());
 root.Subcommands.Add(TrainDefaultCommand.Create());
 root.Subcommands.Add(CreateModelCommand.Create());
+root.Subcommands.Add(QuantizeCommand.Create());
 return root.Parse(args).Invoke();

@@ -1,0 +1,107 @@
+using System.CommandLine;
+using Kit.Calibration;
+using Kit.Data;
+using Kit.Quantization;
+
+namespace Kit.Cli.Commands;
+
+/// <summary><c>kit quantize</c>: compress a model layer by layer and write the compressed model folder.</summary>
+internal static class QuantizeCommand
+{
+    public static Command Create()
+    {
+        var model = CliSupport.ModelOption();
+        var recipeFile = new Option<FileInfo?>("--recipe") { Description = "An llm-compressor style YAML recipe (instead of --method/--scheme/...)" };
+        var method = new Option<string>("--method") { Description = "rtn, gptq, sparsegpt, magnitude or wanda", DefaultValueFactory = _ => "gptq" };
+        var scheme = new Option<string?>("--scheme") { Description = $"Weight scheme: {string.Join(", ", QuantizationPresets.Names)}" };
+        var groupSize = new Option<string?>("--group-size") { Description = "Columns per scale, or 'channel' (default: the scheme's)" };
+        var observer = new Option<string>("--observer") { Description = "minmax or mse (clipping search)", DefaultValueFactory = _ => "minmax" };
+        var sparsity = new Option<double?>("--sparsity") { Description = "Fraction of weights to prune (unstructured)" };
+        var pattern = new Option<string?>("--pattern") { Description = "Semi-structured sparsity N:M, e.g. 2:4" };
+        var actOrder = new Option<string?>("--act-order") { Description = "GPTQ act-order: static (default when given), group or none", Arity = ArgumentArity.ZeroOrOne };
+        var damping = new Option<double>("--damping") { Description = "Dampening as a fraction of mean diag H", DefaultValueFactory = _ => 0.01 };
+        var blockSize = new Option<int>("--block-size") { Description = "Columns per lazy block", DefaultValueFactory = _ => 128 };
+        var ignore = new Option<string[]>("--ignore") { Description = "Modules to leave alone (names or re:regex)", AllowMultipleArgumentsPerToken = true };
+        var calibration = new Option<string?>("--calibration") { Description = "Calibration text/JSONL/Parquet file, folder, or hub dataset id" };
+        var samples = new Option<int>("--samples") { Description = "Calibration sequences", DefaultValueFactory = _ => 512 };
+        var seqLen = new Option<int>("--seq-len") { Description = "Tokens per calibration sequence", DefaultValueFactory = _ => 2048 };
+        var seed = new Option<int>("--seed") { Description = "Calibration sampling seed", DefaultValueFactory = _ => 42 };
+        var output = new Option<string>("--out") { Description = "Folder for the compressed model", Required = true };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace --out if it exists (only once the new model is complete)" };
+        var device = CliSupport.DeviceOption();
+        var json = CliSupport.JsonOption();
+        var command = new Command("quantize", "Compress a model with RTN, GPTQ, SparseGPT, magnitude or Wanda, layer by layer")
+        {
+            model, recipeFile, method, scheme, groupSize, observer, sparsity, pattern, actOrder, damping, blockSize, ignore,
+            calibration, samples, seqLen, seed, output, overwrite, device, json,
+        };
+        command.SetAction(r => CliSupport.Run(() =>
+        {
+            bool asJson = r.GetValue(json);
+            var recipe = r.GetValue(recipeFile) is { } file ? RecipeYaml.Load(file.FullName) : FromOptions(r);
+            if (r.GetValue(ignore) is { Length: > 0 } extra) recipe = recipe with { Ignore = recipe.Ignore.Concat(extra).ToArray() };
+            var request = r.GetValue(calibration) is { } spec
+                ? new CalibrationRequest(spec, new CalibrationOptions { NumSamples = r.GetValue(samples), SequenceLength = r.GetValue(seqLen), Seed = r.GetValue(seed) })
+                : null;
+            Action<string>? log = asJson ? null : Console.Error.WriteLine;
+            var progress = asJson ? null : new SyncProgress<CompressionProgress>(p =>
+            {
+                if (p.Module is not null) Console.Error.WriteLine($"layer {p.Layer + 1}/{p.Layers}  {p.Module,-36} relative error {p.RelativeError:E2}");
+            });
+            var report = ModelCompression.Compress(r.GetValue(model)!, r.GetValue(output)!, recipe, request,
+                new SequentialOptions { Device = r.GetValue(device)!, Overwrite = r.GetValue(overwrite) }, progress, log);
+            if (asJson) CliSupport.PrintJson(report);
+            else
+            {
+                double meanRelative = report.Modules.Where(m => !double.IsNaN(m.RelativeError)).Select(m => m.RelativeError).DefaultIfEmpty(double.NaN).Average();
+                Console.WriteLine($"compressed {report.Modules.Count} modules in {report.Seconds:F1} s (mean relative error {meanRelative:E2}, " +
+                    $"peak memory {report.PeakWorkingSetBytes / 1048576.0:F0} MiB); wrote {report.OutputFolder}");
+            }
+            return 0;
+        }));
+        return command;
+
+        CompressionRecipe FromOptions(ParseResult r)
+        {
+            var m = r.GetValue(method)!.ToLowerInvariant() switch
+            {
+                "rtn" => CompressionMethod.Rtn,
+                "gptq" => CompressionMethod.Gptq,
+                "sparsegpt" => CompressionMethod.SparseGpt,
+                "magnitude" => CompressionMethod.Magnitude,
+                "wanda" => CompressionMethod.Wanda,
+                var other => throw new ArgumentException($"unknown method '{other}' (use rtn, gptq, sparsegpt, magnitude or wanda)"),
+            };
+            QuantizationArgs? weights = null;
+            string? name = r.GetValue(scheme);
+            if (name is not null)
+            {
+                weights = QuantizationPresets.Parse(name);
+                if (r.GetValue(groupSize) is { } g)
+                    weights = g.Equals("channel", StringComparison.OrdinalIgnoreCase)
+                        ? weights with { Strategy = QuantizationStrategy.Channel, GroupSize = null }
+                        : int.TryParse(g, out int size) && size > 0
+                            ? weights with { Strategy = QuantizationStrategy.Group, GroupSize = size }
+                            : throw new ArgumentException($"--group-size must be a positive number or 'channel', got '{g}'");
+                weights = r.GetValue(observer)!.ToLowerInvariant() switch
+                {
+                    "minmax" => weights,
+                    "mse" => weights with { Observer = QuantizationObserver.Mse },
+                    var other => throw new ArgumentException($"unknown observer '{other}' (use minmax or mse)"),
+                };
+            }
+            if (r.GetValue(sparsity) is not null && r.GetValue(pattern) is not null)
+                throw new ArgumentException("give either --sparsity or --pattern, not both");
+            SparsityPattern? prune = r.GetValue(pattern) is { } p ? SparsityPattern.Parse(p)
+                : r.GetValue(sparsity) is double s ? SparsityPattern.Unstructured(s) : null;
+            bool actOrderGiven = r.GetResult(actOrder) is not null;
+            return new CompressionRecipe
+            {
+                Method = m, Scheme = name?.ToUpperInvariant(), Weights = weights,
+                InputActivations = name is null ? null : QuantizationPresets.InputActivations(name),
+                Sparsity = prune, DampeningFraction = r.GetValue(damping), BlockSize = r.GetValue(blockSize),
+                ActOrder = actOrderGiven ? r.GetValue(actOrder) ?? "static" : "none",
+            }.Validated();
+        }
+    }
+}
