@@ -26,7 +26,8 @@ public static class CheckpointLoader
                 if (optional?.Invoke(key) == true) continue;
                 throw new InvalidDataException($"{checkpoint.Folder}: checkpoint has no tensor '{key}' that this model's config.json needs");
             }
-            using var loaded = checkpoint.Load(key, dtype, device);
+            using var scope = NewDisposeScope();
+            var loaded = checkpoint.Load(key, dtype, device);
             if (!loaded.shape.SequenceEqual(parameter.shape))
                 throw new InvalidDataException($"{checkpoint.Folder}: tensor '{key}' has shape [{string.Join(", ", loaded.shape)}], " +
                     $"config.json implies [{string.Join(", ", parameter.shape)}]");
