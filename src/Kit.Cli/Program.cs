@@ -9,4 +9,5 @@ root.Subcommands.Add(TourCommand.Create());
 root.Subcommands.Add(TrainDefaultCommand.Create());
 root.Subcommands.Add(CreateModelCommand.Create());
 root.Subcommands.Add(QuantizeCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 return root.Parse(args).Invoke();

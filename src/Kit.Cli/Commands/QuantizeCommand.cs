@@ -55,7 +55,7 @@ internal static class QuantizeCommand
             {
                 double meanRelative = report.Modules.Where(m => !double.IsNaN(m.RelativeError)).Select(m => m.RelativeError).DefaultIfEmpty(double.NaN).Average();
                 Console.WriteLine($"compressed {report.Modules.Count} modules in {report.Seconds:F1} s (mean relative error {meanRelative:E2}, " +
-                    $"peak memory {report.PeakWorkingSetBytes / 1048576.0:F0} MiB); wrote {report.OutputFolder}");
+                    $"peak memory {report.PeakAnonymousBytes / 1048576.0:F0} MiB held, {report.PeakWorkingSetBytes / 1048576.0:F0} MiB resident with the mapped checkpoint); wrote {report.OutputFolder}");
             }
             return 0;
         }));

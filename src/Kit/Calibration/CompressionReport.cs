@@ -22,10 +22,11 @@ public sealed record ModuleReport(int Layer, string Module, long Rows, long Colu
 /// <param name="CalibrationSamples">Calibration sequences used.</param>
 /// <param name="CalibrationSeqLen">Tokens per calibration sequence.</param>
 /// <param name="Seconds">Wall time of the whole run.</param>
-/// <param name="PeakWorkingSetBytes">Peak resident memory of the process during the run.</param>
+/// <param name="PeakAnonymousBytes">Largest anonymous memory (tensors, activations, Hessians) sampled during the run.</param>
+/// <param name="PeakWorkingSetBytes">Peak resident memory of the process, which also counts pages of the memory-mapped checkpoint that were read.</param>
 /// <param name="OutputFolder">The model folder written.</param>
 public sealed record CompressionReport(CompressionRecipe Recipe, IReadOnlyList<ModuleReport> Modules, int CalibrationSamples,
-    int CalibrationSeqLen, double Seconds, long PeakWorkingSetBytes, string OutputFolder);
+    int CalibrationSeqLen, double Seconds, long PeakAnonymousBytes, long PeakWorkingSetBytes, string OutputFolder);
 
 /// <summary>Progress of a compression run.</summary>
 /// <param name="Layer">Layer being compressed.</param>

@@ -48,6 +48,7 @@ public static class SequentialCompressor
         string staging = outputFolder.TrimEnd('/', '\\') + ".partial-" + Guid.NewGuid().ToString("N")[..8];
         Directory.CreateDirectory(staging);
         var reports = new List<ModuleReport>();
+        var peak = new PeakMemory();
         try
         {
             using var checkpoint = SafetensorsCheckpoint.Open(modelFolder);
@@ -65,9 +66,12 @@ public static class SequentialCompressor
                     using var layer = new DecoderLayer(config, rope, dtype, device);
                     string prefix = $"model.layers.{i}.";
                     CheckpointLoader.Load(layer, prefix, checkpoint, dtype, device);
-                    var batches = new Batches(hidden, options.BatchSize, positions, mask);
+                    var batches = new Batches(hidden, options.BatchSize, positions, mask, peak);
                     foreach (var group in TrueSequentialGroups)
+                    {
                         CompressGroup(layer, i, prefix, group, recipe, batches, seqLen, options, reports, progress, config.NumHiddenLayers);
+                        peak.Sample();
+                    }
                     batches.Propagate(layer);
                     string shard = ShardName(i + 1, shards);
                     WriteShard(staging, shard, layer.named_parameters().Select(p => (prefix + p.name, (Tensor)p.parameter)), checkpoint, weightMap);
@@ -75,11 +79,12 @@ public static class SequentialCompressor
             }
             var rest = checkpoint.Names.Where(n => !n.StartsWith("model.layers.", StringComparison.Ordinal)).ToList();
             WriteShard(staging, ShardName(shards, shards), rest.Select(n => (n, checkpoint.Load(n))), checkpoint, weightMap);
+            peak.Sample();
             WriteIndex(staging, weightMap);
             CopyModelFiles(modelFolder, staging);
 
             var report = new CompressionReport(recipe, reports, samples.Count, seqLen, clock.Elapsed.TotalSeconds,
-                Process.GetCurrentProcess().PeakWorkingSet64, Path.GetFullPath(outputFolder));
+                peak.AnonymousBytes, Process.GetCurrentProcess().PeakWorkingSet64, Path.GetFullPath(outputFolder));
             File.WriteAllText(Path.Combine(staging, "kit_compression.json"), JsonSerializer.Serialize(report, ReportJson));
             Publish(staging, outputFolder);
             return report;
@@ -101,7 +106,8 @@ public static class SequentialCompressor
         using var hessian = batches.Count == 0 ? null : new HessianAccumulator(linears[0].Weight.shape[1], linears[0].Weight.device, options.HessianDType);
         if (hessian is not null)
         {
-            var hook = linears[0].register_forward_pre_hook((_, input) => { hessian.Add(input); return input; });
+            // The rest of the layer is not needed for this group's Hessian: stop the forward pass there.
+            var hook = linears[0].register_forward_pre_hook((_, input) => { hessian.Add(input); throw new EarlyStop(); });
             batches.Run(layer);
             hook.remove();
         }
@@ -233,18 +239,23 @@ public static class SequentialCompressor
         IncludeFields = true,
     };
 
+    /// <summary>Thrown by a capture hook once it has what it needs (llm-compressor's EarlyStopException).</summary>
+    sealed class EarlyStop : Exception;
+
     /// <summary>The calibration activations of the current layer, run through it batch by batch.</summary>
-    sealed class Batches(Tensor hidden, int batchSize, Tensor positions, Tensor mask)
+    sealed class Batches(Tensor hidden, int batchSize, Tensor positions, Tensor mask, PeakMemory peak)
     {
         public long Count => hidden.shape[0] == 0 || hidden.dim() < 3 ? 0 : hidden.shape[0];
 
-        /// <summary>Runs every batch through the layer (hooks see the inputs); outputs are discarded.</summary>
+        /// <summary>Runs every batch into the layer until a capture hook stops it.</summary>
         public void Run(DecoderLayer layer)
         {
             for (long b = 0; b < Count; b += batchSize)
             {
                 using var scope = NewDisposeScope();
-                layer.Forward(hidden[(int)b..(int)Math.Min(Count, b + batchSize)], positions, mask, null);
+                try { layer.Forward(hidden[(int)b..(int)Math.Min(Count, b + batchSize)], positions, mask, null); }
+                catch (EarlyStop) { }
+                peak.Sample();
             }
         }
 
@@ -256,6 +267,7 @@ public static class SequentialCompressor
                 using var scope = NewDisposeScope();
                 var slice = hidden[(int)b..(int)Math.Min(Count, b + batchSize)];
                 slice.copy_(layer.Forward(slice, positions, mask, null));
+                peak.Sample();
             }
         }
     }
