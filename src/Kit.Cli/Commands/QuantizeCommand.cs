@@ -14,6 +14,7 @@ internal static class QuantizeCommand
         var recipeFile = new Option<FileInfo?>("--recipe") { Description = "An llm-compressor style YAML recipe (instead of --method/--scheme/...)" };
         var method = new Option<string>("--method") { Description = "rtn, gptq, sparsegpt, magnitude or wanda", DefaultValueFactory = _ => "gptq" };
         var scheme = new Option<string?>("--scheme") { Description = $"Weight scheme: {string.Join(", ", QuantizationPresets.Names)}" };
+        var bits = new Option<int?>("--bits") { Description = "Bits per weight, 2–8 (default: the scheme's)" };
         var groupSize = new Option<string?>("--group-size") { Description = "Columns per scale, or 'channel' (default: the scheme's)" };
         var observer = new Option<string>("--observer") { Description = "minmax or mse (clipping search)", DefaultValueFactory = _ => "minmax" };
         var sparsity = new Option<double?>("--sparsity") { Description = "Fraction of weights to prune (unstructured)" };
@@ -22,7 +23,7 @@ internal static class QuantizeCommand
         var damping = new Option<double>("--damping") { Description = "Dampening as a fraction of mean diag H", DefaultValueFactory = _ => 0.01 };
         var blockSize = new Option<int>("--block-size") { Description = "Columns per lazy block", DefaultValueFactory = _ => 128 };
         var ignore = new Option<string[]>("--ignore") { Description = "Modules to leave alone (names or re:regex)", AllowMultipleArgumentsPerToken = true };
-        var calibration = new Option<string?>("--calibration") { Description = "Calibration text/JSONL/Parquet file, folder, or hub dataset id" };
+        var calibration = new Option<string?>("--calibration") { Description = "Calibration text/JSONL/Parquet file, folder, hub dataset id, or 'generated' (sampled from the model itself)" };
         var samples = new Option<int>("--samples") { Description = "Calibration sequences", DefaultValueFactory = _ => 512 };
         var seqLen = new Option<int>("--seq-len") { Description = "Tokens per calibration sequence", DefaultValueFactory = _ => 2048 };
         var seed = new Option<int>("--seed") { Description = "Calibration sampling seed", DefaultValueFactory = _ => 42 };
@@ -32,7 +33,7 @@ internal static class QuantizeCommand
         var json = CliSupport.JsonOption();
         var command = new Command("quantize", "Compress a model with RTN, GPTQ, SparseGPT, magnitude or Wanda, layer by layer")
         {
-            model, recipeFile, method, scheme, groupSize, observer, sparsity, pattern, actOrder, damping, blockSize, ignore,
+            model, recipeFile, method, scheme, bits, groupSize, observer, sparsity, pattern, actOrder, damping, blockSize, ignore,
             calibration, samples, seqLen, seed, output, overwrite, device, json,
         };
         command.SetAction(r => CliSupport.Run(() =>
@@ -77,6 +78,7 @@ internal static class QuantizeCommand
             if (name is not null)
             {
                 weights = QuantizationPresets.Parse(name);
+                if (r.GetValue(bits) is int b) weights = weights with { NumBits = b };
                 if (r.GetValue(groupSize) is { } g)
                     weights = g.Equals("channel", StringComparison.OrdinalIgnoreCase)
                         ? weights with { Strategy = QuantizationStrategy.Channel, GroupSize = null }

@@ -43,7 +43,7 @@ public sealed record SparsityPattern
         if (m < 2)
             throw new ArgumentException($"SparsityPattern.M must be at least 2, got {m}", nameof(m));
         if (n <= 0 || n >= m)
-            throw new ArgumentException($"SparsityPattern.N must satisfy 0 < N < M = {m}, got {n}", nameof(n));
+            throw new ArgumentException($"SparsityPattern.N must satisfy 0 < N < M in {n}:{m} (N zeros in every M weights)", nameof(n));
         return new SparsityPattern((double)n / m, n, m);
     }
 

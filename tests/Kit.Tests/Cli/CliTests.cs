@@ -68,3 +68,45 @@ public sealed class CliTests
         Assert.InRange(r.Json["perplexity"]!["value"]!.GetValue<double>(), 1, 100);
     }
 }
+
+public sealed class QuantizeCliTests
+{
+    [Fact]
+    public void Quantize_writes_a_model_that_generate_and_perplexity_accept()
+    {
+        var cwd = TestPaths.NewTempDir();
+        var output = Path.Combine(cwd, "gptq");
+        var tinyStories = Path.Combine(TestPaths.Shared, "data", "tinystories", "tinystories_validation_head.txt");
+        var q = KitProcess.Run(cwd, "quantize", "--model", TestPaths.Stories260K, "--method", "gptq", "--scheme", "W4A16", "--group-size", "32",
+            "--calibration", tinyStories, "--samples", "16", "--seq-len", "128", "--out", output, "--json");
+        Assert.True(q.ExitCode == 0, q.Stderr);
+        var modules = q.Json["modules"]!.AsArray();
+        Assert.Equal(35, modules.Count);
+        Assert.All(modules, m => Assert.InRange(m!["relative_error"]!.GetValue<double>(), 1e-6, 0.1));
+
+        var g = KitProcess.Run(cwd, "generate", "--model", output, "--prompt", "Once upon a time", "--max-new-tokens", "12", "--json");
+        Assert.True(g.ExitCode == 0, g.Stderr);
+        Assert.Equal(12, g.Json["token_ids"]!.AsArray().Count);
+    }
+
+    [Theory]
+    [InlineData("--method gptq --scheme W4A16 --out {o}", "needs calibration data")]
+    [InlineData("--method gptq --out {o}", "needs a quantization scheme")]
+    [InlineData("--method rtn --scheme W9A16 --out {o}", "unknown quantization scheme 'W9A16'")]
+    [InlineData("--method magnitude --out {o}", "needs --sparsity or --pattern")]
+    [InlineData("--method magnitude --pattern 4:2 --out {o}", "4:2")]
+    [InlineData("--method rtn --scheme W4A16 --bits 9 --out {o}", "NumBits")]
+    [InlineData("--method rtn --scheme W4A16 --group-size zero --out {o}", "--group-size must be")]
+    [InlineData("--method gptq --scheme W4A16 --calibration /no/such.txt --out {o}", "/no/such.txt")]
+    [InlineData("--method sparsegpt --sparsity 0.5 --pattern 2:4 --out {o}", "either --sparsity or --pattern")]
+    public void Bad_quantize_options_fail_clearly_and_write_nothing(string options, string message)
+    {
+        var cwd = TestPaths.NewTempDir();
+        var output = Path.Combine(cwd, "out");
+        var args = new[] { "quantize", "--model", TestPaths.Stories260K }.Concat(options.Replace("{o}", output).Split(' ')).ToArray();
+        var r = KitProcess.Run(cwd, args);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(message, r.Stderr);
+        Assert.False(Directory.Exists(output));
+    }
+}
