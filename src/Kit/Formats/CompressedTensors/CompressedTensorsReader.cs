@@ -247,7 +247,7 @@ public sealed class CompressedTensorsReader : IDisposable
         if (!Checkpoint.Contains(name))
         {
             long perGroup = args.Strategy == QuantizationStrategy.Group ? args.GroupSize!.Value : Math.Max(1, columns);
-            using var plain = arange(columns, ScalarType.Int64, device ?? CPU) / perGroup;
+            using var plain = arange(columns, ScalarType.Int64, device ?? CPU).div(perGroup, RoundingMode.floor);
             return plain.to_type(ScalarType.Int32);
         }
         var info = Checkpoint.Info(name);

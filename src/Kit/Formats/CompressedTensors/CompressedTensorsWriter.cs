@@ -75,7 +75,7 @@ public sealed class CompressedTensorsWriter
                 var missing = fused.Select(f => prefix + f).Where(n => !modules.ContainsKey(n)).ToList();
                 if (missing.Count > 0)
                     throw new ArgumentException(
-                        $"{name} is quantized but {string.Join(", ", missing)} is not: vLLM fuses {string.Join(", ", fused)} into one layer and needs them quantized alike", nameof(modules));
+                        $"{name} is quantized but {string.Join(" and ", missing)} {(missing.Count == 1 ? "is" : "are")} not: vLLM fuses {string.Join(", ", fused)} into one layer and needs them quantized alike", nameof(modules));
             }
         var entries = new List<SafetensorsEntry>();
         foreach (var name in modules.Keys.Order(StringComparer.Ordinal))
@@ -158,7 +158,7 @@ public sealed class CompressedTensorsWriter
         else
         {
             long perGroup = Math.Max(1, columns / groups);
-            var plain = arange(columns, ScalarType.Int64, gIdx.device) / perGroup;
+            var plain = arange(columns, ScalarType.Int64, gIdx.device).div(perGroup, RoundingMode.floor);
             if (!gIdx.eq(plain).all().item<bool>())
                 throw Bad(module, "g_idx is not column / group size; regrouped columns are stored only with act-order 'group'");
         }
