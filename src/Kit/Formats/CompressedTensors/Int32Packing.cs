@@ -1,0 +1,86 @@
+using static TorchSharp.torch;
+
+namespace Kit.Formats.CompressedTensors;
+
+/// <summary>
+/// compressed-tensors' <c>pack_to_int32</c> / <c>unpack_from_int32</c>: b-bit signed codes, shifted by
+/// 2^(b−1) to unsigned, packed 32/b to an int32 word, element k of a word at bits [k·b, k·b + b) (LSB
+/// first), the last word of a row padded with zeros. <see cref="PackRows"/> packs along the input
+/// dimension (<c>weight_packed</c>), <see cref="PackColumns"/> along the output dimension
+/// (<c>weight_zero_point</c>). Only widths that divide 32 are accepted: for those the 0.12.x layout
+/// (32/b values per word) and the newer dense one (values may straddle words) are the same bits.
+/// </summary>
+public static class Int32Packing
+{
+    /// <summary>Words per row of <paramref name="columns"/> values of <paramref name="bits"/> bits: ceil(columns · b / 32).</summary>
+    public static long WordsFor(long columns, int bits)
+    {
+        int perWord = PerWord(bits);
+        return (columns + perWord - 1) / perWord;
+    }
+
+    /// <summary>
+    /// Packs <paramref name="codes"/> [rows, cols] (any integer dtype, values in [−2^(b−1), 2^(b−1)−1])
+    /// into int32 [rows, ceil(cols · b / 32)], on the codes' device.
+    /// </summary>
+    public static Tensor PackRows(Tensor codes, int bits)
+    {
+        int perWord = PerWord(bits);
+        if (codes.dim() != 2) throw new ArgumentException($"codes must be 2-D, got shape [{string.Join(", ", codes.shape)}]", nameof(codes));
+        using var scope = NewDisposeScope();
+        long rows = codes.shape[0], columns = codes.shape[1], words = WordsFor(columns, bits);
+        var unsigned = codes.to_type(ScalarType.Int64) + (1L << (bits - 1));
+        long padding = words * perWord - columns;
+        if (padding > 0)
+            unsigned = cat([unsigned, zeros(rows, padding, ScalarType.Int64, codes.device)], 1);
+        var shifts = arange(perWord, ScalarType.Int64, codes.device) * bits;
+        // The fields are disjoint, so their sum is their bitwise or; it is formed in int64 and then
+        // wrapped to the signed int32 with the same 32 bits, since torch casts need not wrap.
+        var word = unsigned.view(rows, words, perWord).bitwise_left_shift(shifts).sum(2, type: ScalarType.Int64);
+        word = where(word >= (1L << 31), word - (1L << 32), word);
+        return word.to_type(ScalarType.Int32).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Unpacks int32 <paramref name="packed"/> [rows, words] into int8 codes [rows, <paramref name="columns"/>],
+    /// dropping the padding; <paramref name="packed"/> must have exactly ceil(columns · b / 32) words per row.
+    /// </summary>
+    public static Tensor UnpackRows(Tensor packed, int bits, long columns)
+    {
+        int perWord = PerWord(bits);
+        if (packed.dim() != 2 || packed.dtype != ScalarType.Int32)
+            throw new ArgumentException($"packed must be a 2-D int32 tensor, got {packed.dtype} [{string.Join(", ", packed.shape)}]", nameof(packed));
+        if (packed.shape[1] != WordsFor(columns, bits))
+            throw new ArgumentException($"{columns} values of {bits} bits need {WordsFor(columns, bits)} words per row, got {packed.shape[1]}", nameof(packed));
+        using var scope = NewDisposeScope();
+        long rows = packed.shape[0], words = packed.shape[1];
+        var device = packed.device;
+        var word = packed.to_type(ScalarType.Int64).bitwise_and(tensor(0xFFFFFFFFL, device: device));
+        var shifts = arange(perWord, ScalarType.Int64, device) * bits;
+        var fields = word.unsqueeze(2).bitwise_right_shift(shifts).bitwise_and(tensor((1L << bits) - 1, device: device));
+        var codes = fields.reshape(rows, words * perWord)[.., ..(int)columns] - (1L << (bits - 1));
+        return codes.to_type(ScalarType.Int8).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Packs <paramref name="codes"/> [rows, cols] along dim 0 into int32 [ceil(rows · b / 32), cols], as
+    /// compressed-tensors packs zero points (<c>packed_dim=0</c>).
+    /// </summary>
+    public static Tensor PackColumns(Tensor codes, int bits)
+    {
+        using var scope = NewDisposeScope();
+        return PackRows(codes.t(), bits).t().contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Unpacks int32 <paramref name="packed"/> [words, cols] packed along dim 0 into int8 [<paramref name="rows"/>, cols].</summary>
+    public static Tensor UnpackColumns(Tensor packed, int bits, long rows)
+    {
+        using var scope = NewDisposeScope();
+        return UnpackRows(packed.t(), bits, rows).t().contiguous().MoveToOuterDisposeScope();
+    }
+
+    static int PerWord(int bits) => bits is 1 or 2 or 4 or 8
+        ? 32 / bits
+        : throw new ArgumentOutOfRangeException(nameof(bits), bits,
+            "int32 packing is defined here for 1, 2, 4 or 8 bits; other widths straddle words in newer compressed-tensors but not in 0.12.x, so their layout is ambiguous");
+}
