@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -14,7 +15,8 @@ internal static unsafe class ActivationQuantizer
     /// Quantizes x [batch, columns] into q [batch, layout.PaddedColumns] in packed column order (padding 0)
     /// and scales [batch]; when <paramref name="groupSums"/> is given, also Σ q over each group [batch, groups].
     /// </summary>
-    public static void Quantize(float* x, int batch, PackedLayout layout, sbyte* q, float* scales, int* groupSums, bool simd)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Quantize(float* x, int batch, PackedLayout layout, sbyte* q, float* scales, int* groupSums, KernelPath path)
     {
         int columns = layout.Columns, k = layout.PaddedColumns;
         for (int b = 0; b < batch; b++)
@@ -34,7 +36,7 @@ internal static unsafe class ActivationQuantizer
             else
             {
                 int j = 0;
-                if (simd && Avx2.IsSupported)
+                if (path != KernelPath.Scalar)
                     for (; j + 8 <= columns; j += 8)
                     {
                         // |x| ≤ absmax makes every quotient at most 127 (plus rounding), so narrowing is exact.

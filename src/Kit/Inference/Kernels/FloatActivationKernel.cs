@@ -15,17 +15,31 @@ internal static unsafe class FloatActivationKernel
     /// Rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) of y [batch, w.Rows] from x [batch, w.PaddedColumns]
     /// (already gathered into packed column order, padding zeroed).
     /// </summary>
-    public static void Rows<TDecoder>(in PackedView w, float* x, int batch, float* y, int rowStart, int rowEnd, bool simd)
+    // Optimised from the first call: tier-0 code would call the decoders instead of inlining them,
+    // ten times slower, for the first dozens of calls of every layer.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Rows<TDecoder>(in PackedView w, float* x, int batch, float* y, int rowStart, int rowEnd, KernelPath path)
         where TDecoder : struct, IBlockDecoder
     {
         for (int r = rowStart; r < rowEnd; r++)
         {
-            if (!simd)
+            if (path == KernelPath.Scalar)
             {
                 for (int b = 0; b < batch; b++) y[(long)b * w.Rows + r] = ScalarRow<TDecoder>(w, r, x + (long)b * w.PaddedColumns);
                 continue;
             }
             int t = 0;
+            if (path == KernelPath.Avx512)
+            {
+                for (; t + 4 <= batch; t += 4) Row512<TDecoder, FourRows>(w, r, x + (long)t * w.PaddedColumns, y + (long)t * w.Rows);
+                switch (batch - t)
+                {
+                    case 3: Row512<TDecoder, ThreeRows>(w, r, x + (long)t * w.PaddedColumns, y + (long)t * w.Rows); break;
+                    case 2: Row512<TDecoder, TwoRows>(w, r, x + (long)t * w.PaddedColumns, y + (long)t * w.Rows); break;
+                    case 1: Row512<TDecoder, OneRow>(w, r, x + (long)t * w.PaddedColumns, y + (long)t * w.Rows); break;
+                }
+                continue;
+            }
             for (; t + 4 <= batch; t += 4) Row<TDecoder, FourRows>(w, r, x + (long)t * w.PaddedColumns, y + (long)t * w.Rows);
             switch (batch - t)
             {
@@ -105,6 +119,54 @@ internal static unsafe class FloatActivationKernel
         if (TTile.Count > 1) y[n + r] = Vector256.Sum((a1 + b1) + (c1 + d1));
         if (TTile.Count > 2) y[2L * n + r] = Vector256.Sum(a2 + b2);
         if (TTile.Count > 3) y[3L * n + r] = Vector256.Sum(a3 + b3);
+    }
+
+    // Half the instructions of the 256-bit row: one zero-extending load and one mask or shift give 16 codes.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Row512<TDecoder, TTile>(in PackedView w, int r, float* x, float* y)
+        where TDecoder : struct, IBlockDecoder where TTile : struct, ITile
+    {
+        int k = w.PaddedColumns;
+        byte* row = w.Data + (long)r * w.RowBytes;
+        float* scales = w.Scale + (long)r * w.Groups;
+        Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
+        for (int g = 0; g < w.Groups; g++)
+        {
+            int block = w.GroupBlocks[g], end = w.GroupBlocks[g + 1];
+            float s = scales[g];
+            var scale = Vector512.Create(s);
+            var offset = Vector512.Create(-w.ZeroCode(r, g) * s);
+            for (; block < end; block++)
+            {
+                TDecoder.Decode(row + (long)block * TDecoder.BlockBytes, scale, offset, out Vector512<float> w0, out Vector512<float> w1);
+                float* xr = x + block * PackedLayout.BlockColumns;
+                a0 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr), a0);
+                b0 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + 16), b0);
+                if (TTile.Count > 1)
+                {
+                    xr += k;
+                    a1 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr), a1);
+                    b1 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + 16), b1);
+                }
+                if (TTile.Count > 2)
+                {
+                    xr += k;
+                    a2 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr), a2);
+                    b2 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + 16), b2);
+                }
+                if (TTile.Count > 3)
+                {
+                    xr += k;
+                    a3 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr), a3);
+                    b3 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + 16), b3);
+                }
+            }
+        }
+        long n = w.Rows;
+        y[r] = Vector512.Sum(a0 + b0);
+        if (TTile.Count > 1) y[n + r] = Vector512.Sum(a1 + b1);
+        if (TTile.Count > 2) y[2 * n + r] = Vector512.Sum(a2 + b2);
+        if (TTile.Count > 3) y[3 * n + r] = Vector512.Sum(a3 + b3);
     }
 
     /// <summary>The portable path: the same sum, one code at a time, value = (code − zero code) · scale.</summary>

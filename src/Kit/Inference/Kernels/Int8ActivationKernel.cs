@@ -17,11 +17,12 @@ internal static unsafe class Int8ActivationKernel
     /// Rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) of y [batch, w.Rows] from codes q
     /// [batch, w.PaddedColumns], their scales [batch] and, for asymmetric weights, group sums [batch, groups].
     /// </summary>
-    public static void Rows(in PackedView w, sbyte* q, float* xScales, int* groupSums, int batch, float* y, int rowStart, int rowEnd, bool simd)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Rows(in PackedView w, sbyte* q, float* xScales, int* groupSums, int batch, float* y, int rowStart, int rowEnd, KernelPath path)
     {
         for (int r = rowStart; r < rowEnd; r++)
         {
-            if (!simd)
+            if (path == KernelPath.Scalar)
             {
                 for (int b = 0; b < batch; b++)
                     y[(long)b * w.Rows + r] = xScales[b] * ScalarRow(w, r, q + (long)b * w.PaddedColumns, groupSums == null ? null : groupSums + (long)b * w.Groups);

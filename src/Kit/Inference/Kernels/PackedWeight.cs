@@ -115,7 +115,7 @@ public sealed unsafe class PackedWeight : IDisposable
         Tensor codes;
         if (Format == PackedFormat.Int4)
         {
-            var pairs = Data.view(OutFeatures, k / 16, 8);
+            var pairs = Data.view(OutFeatures, k / 32, 16);
             var low = pairs.bitwise_and(15);
             var high = pairs.bitwise_right_shift(4);
             codes = stack(new[] { low, high }, 2).reshape(OutFeatures, k).to_type(ScalarType.Float32) - CodeOffset;
@@ -182,8 +182,8 @@ public sealed unsafe class PackedWeight : IDisposable
                 int j = layout.ColumnOrder is { } order ? order[p] : p;
                 // Padding gets code 0: its x entries are zero, so any finite weight leaves the sum alone.
                 int code = j < 0 ? 0 : Checked(codes[(long)r * columns + j], qmin, qmax, r, j);
-                int at = r * rowBytes + p / 16 * 8 + p % 8;
-                packed[at] |= (byte)((code + 8) << (p % 16 < 8 ? 0 : 4));
+                long at = (long)r * rowBytes + p / 32 * 16 + p % 16;
+                packed[at] |= (byte)((code + 8) << (p % 32 < 16 ? 0 : 4));
             }
         return packed;
     }

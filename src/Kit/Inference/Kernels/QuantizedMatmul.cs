@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Runtime.Intrinsics.X86;
+using System.Runtime.CompilerServices;
 
 namespace Kit.Inference.Kernels;
 
@@ -14,8 +14,13 @@ public static unsafe class QuantizedMatmul
     // Below this many multiply-adds a call finishes before a second thread would start.
     const long ParallelThreshold = 1L << 18;
 
-    /// <summary>Whether the AVX2 + FMA kernels run on this CPU (otherwise the scalar ones do).</summary>
-    public static bool UsesSimd => Avx2.IsSupported && Fma.IsSupported;
+    /// <summary>The instruction set the kernels use on this CPU: "AVX-512", "AVX2" or "scalar".</summary>
+    public static string InstructionSet => KernelPaths.Best switch
+    {
+        KernelPath.Avx512 => "AVX-512",
+        KernelPath.Avx2 => "AVX2",
+        _ => "scalar",
+    };
 
     /// <summary>
     /// Computes y = x · Ŵᵀ. <paramref name="x"/> holds <paramref name="batch"/> rows of
@@ -24,9 +29,9 @@ public static unsafe class QuantizedMatmul
     /// quantized to int8 (scale = absmax / 127) and multiplied in integers (W8A8).
     /// </summary>
     public static void Multiply(PackedWeight weight, ReadOnlySpan<float> x, int batch, Span<float> y, bool quantizeActivations = false) =>
-        Multiply(weight, x, batch, y, quantizeActivations, UsesSimd);
+        Multiply(weight, x, batch, y, quantizeActivations, KernelPaths.Best);
 
-    internal static void Multiply(PackedWeight weight, ReadOnlySpan<float> x, int batch, Span<float> y, bool quantizeActivations, bool simd)
+    internal static void Multiply(PackedWeight weight, ReadOnlySpan<float> x, int batch, Span<float> y, bool quantizeActivations, KernelPath path)
     {
         ArgumentNullException.ThrowIfNull(weight);
         ArgumentOutOfRangeException.ThrowIfNegative(batch);
@@ -37,21 +42,21 @@ public static unsafe class QuantizedMatmul
         if (quantizeActivations && weight.Format != PackedFormat.Int8)
             throw new ArgumentException($"PackedWeight.Format: int8 activations need int8 weights, got {weight.Format}", nameof(quantizeActivations));
         if (batch == 0) return;
-        simd &= UsesSimd;
+        path = KernelPaths.Clamp(path);
         var view = weight.View();
         var layout = weight.Layout;
         fixed (float* xp = x, yp = y)
         {
-            if (quantizeActivations) MultiplyInt8(view, layout, xp, batch, yp, simd);
-            else MultiplyFloat(view, layout, weight.Format, xp, batch, yp, simd);
+            if (quantizeActivations) MultiplyInt8(view, layout, xp, batch, yp, path);
+            else MultiplyFloat(view, layout, weight.Format, xp, batch, yp, path);
         }
     }
 
-    static void MultiplyFloat(PackedView view, PackedLayout layout, PackedFormat format, float* x, int batch, float* y, bool simd)
+    static void MultiplyFloat(PackedView view, PackedLayout layout, PackedFormat format, float* x, int batch, float* y, KernelPath path)
     {
         if (layout.ColumnOrder is null && layout.PaddedColumns == layout.Columns)
         {
-            RunFloat(view, format, x, batch, y, simd);
+            RunFloat(view, format, x, batch, y, path);
             return;
         }
         var rented = ArrayPool<float>.Shared.Rent(batch * layout.PaddedColumns);
@@ -60,7 +65,7 @@ public static unsafe class QuantizedMatmul
             fixed (float* gathered = rented)
             {
                 Gather(x, batch, layout, gathered);
-                RunFloat(view, format, gathered, batch, y, simd);
+                RunFloat(view, format, gathered, batch, y, path);
             }
         }
         finally
@@ -69,17 +74,17 @@ public static unsafe class QuantizedMatmul
         }
     }
 
-    static void RunFloat(PackedView view, PackedFormat format, float* x, int batch, float* y, bool simd)
+    static void RunFloat(PackedView view, PackedFormat format, float* x, int batch, float* y, KernelPath path)
     {
         nint xa = (nint)x, ya = (nint)y;
         ForRows(view, batch, (start, end) =>
         {
-            if (format == PackedFormat.Int4) FloatActivationKernel.Rows<Int4Decoder>(view, (float*)xa, batch, (float*)ya, start, end, simd);
-            else FloatActivationKernel.Rows<Int8Decoder>(view, (float*)xa, batch, (float*)ya, start, end, simd);
+            if (format == PackedFormat.Int4) FloatActivationKernel.Rows<Int4Decoder>(view, (float*)xa, batch, (float*)ya, start, end, path);
+            else FloatActivationKernel.Rows<Int8Decoder>(view, (float*)xa, batch, (float*)ya, start, end, path);
         });
     }
 
-    static void MultiplyInt8(PackedView view, PackedLayout layout, float* x, int batch, float* y, bool simd)
+    static void MultiplyInt8(PackedView view, PackedLayout layout, float* x, int batch, float* y, KernelPath path)
     {
         var codes = ArrayPool<sbyte>.Shared.Rent(batch * layout.PaddedColumns);
         var scales = ArrayPool<float>.Shared.Rent(batch);
@@ -90,10 +95,10 @@ public static unsafe class QuantizedMatmul
             fixed (float* s = scales)
             fixed (int* gs = sums)
             {
-                ActivationQuantizer.Quantize(x, batch, layout, q, s, gs, simd);
+                ActivationQuantizer.Quantize(x, batch, layout, q, s, gs, path);
                 nint qa = (nint)q, sa = (nint)s, ga = (nint)gs, ya = (nint)y;
                 ForRows(view, batch, (start, end) =>
-                    Int8ActivationKernel.Rows(view, (sbyte*)qa, (float*)sa, (int*)ga, batch, (float*)ya, start, end, simd));
+                    Int8ActivationKernel.Rows(view, (sbyte*)qa, (float*)sa, (int*)ga, batch, (float*)ya, start, end, path));
             }
         }
         finally
@@ -119,6 +124,7 @@ public static unsafe class QuantizedMatmul
             rows((int)((long)view.Rows * c / chunks), (int)((long)view.Rows * (c + 1) / chunks)));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Gather(float* x, int batch, PackedLayout layout, float* gathered)
     {
         int columns = layout.Columns, k = layout.PaddedColumns;

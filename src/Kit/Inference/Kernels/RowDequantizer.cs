@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -22,7 +23,7 @@ public static unsafe class RowDequantizer
             throw new ArgumentException($"destination: expected {rows} × {weight.InFeatures} values, got {destination.Length}", nameof(destination));
         var view = weight.View();
         var layout = weight.Layout;
-        bool simd = QuantizedMatmul.UsesSimd;
+        var path = KernelPaths.Best;
         var format = weight.Format;
         fixed (float* dst = destination)
         {
@@ -36,11 +37,11 @@ public static unsafe class RowDequantizer
                 {
                     float* target = (float*)da + (long)r * layout.Columns;
                     if (packedRow is null)
-                        Decode(view, format, rowStart + r, target, layout.Columns, simd);
+                        Decode(view, format, rowStart + r, target, layout.Columns, path);
                     else
                         fixed (float* p = packedRow)
                         {
-                            Decode(view, format, rowStart + r, p, layout.PaddedColumns, simd);
+                            Decode(view, format, rowStart + r, p, layout.PaddedColumns, path);
                             var order = layout.ColumnOrder!;
                             for (int k = 0; k < order.Length; k++)
                                 if (order[k] >= 0) target[order[k]] = p[k];
@@ -51,13 +52,14 @@ public static unsafe class RowDequantizer
     }
 
     // Writes the first `count` packed columns of row r (padding lies at the end when the order is the identity).
-    static void Decode(in PackedView w, PackedFormat format, int r, float* target, int count, bool simd)
+    static void Decode(in PackedView w, PackedFormat format, int r, float* target, int count, KernelPath path)
     {
-        if (format == PackedFormat.Int4) Decode<Int4Decoder>(w, r, target, count, simd);
-        else Decode<Int8Decoder>(w, r, target, count, simd);
+        if (format == PackedFormat.Int4) Decode<Int4Decoder>(w, r, target, count, path);
+        else Decode<Int8Decoder>(w, r, target, count, path);
     }
 
-    static void Decode<TDecoder>(in PackedView w, int r, float* target, int count, bool simd) where TDecoder : struct, IBlockDecoder
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Decode<TDecoder>(in PackedView w, int r, float* target, int count, KernelPath path) where TDecoder : struct, IBlockDecoder
     {
         byte* row = w.Data + (long)r * w.RowBytes;
         for (int g = 0; g < w.Groups; g++)
@@ -67,7 +69,7 @@ public static unsafe class RowDequantizer
             for (int block = w.GroupBlocks[g]; block < w.GroupBlocks[g + 1]; block++)
             {
                 int at = block * PackedLayout.BlockColumns;
-                if (simd && at + PackedLayout.BlockColumns <= count)
+                if (path != KernelPath.Scalar && at + PackedLayout.BlockColumns <= count)
                 {
                     TDecoder.Decode(row + (long)block * TDecoder.BlockBytes, Vector256.Create(s), Vector256.Create(-zero * s), out var w0, out var w1, out var w2, out var w3);
                     Avx.Store(target + at, w0);

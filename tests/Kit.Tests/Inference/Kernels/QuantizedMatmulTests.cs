@@ -5,6 +5,9 @@ namespace Kit.Tests.Inference.Kernels;
 
 public sealed class QuantizedMatmulTests
 {
+    /// <summary>Every instruction set this CPU runs, scalar first.</summary>
+    internal static KernelPath[] Paths { get; } = Enum.GetValues<KernelPath>().Where(p => p <= KernelPaths.Best).ToArray();
+
     static QuantizationArgs Grid(int bits, bool symmetric, QuantizationStrategy strategy, int? groupSize = null) =>
         new() { NumBits = bits, Symmetric = symmetric, Strategy = strategy, GroupSize = groupSize };
 
@@ -38,10 +41,10 @@ public sealed class QuantizedMatmulTests
         using var packed = PackedWeight.From(q);
         var x = KernelTestData.Activations(batch, columns, seed: batch);
         var reference = KernelTestData.Reference(x, batch, KernelTestData.Values(q));
-        foreach (bool simd in new[] { true, false })
+        foreach (var path in Paths)
         {
             var y = new float[batch * rows];
-            QuantizedMatmul.Multiply(packed, x, batch, y, quantizeActivations: false, simd);
+            QuantizedMatmul.Multiply(packed, x, batch, y, quantizeActivations: false, path);
             KernelTestData.AssertClose(y, reference, 1e-5);
         }
     }
@@ -63,20 +66,22 @@ public sealed class QuantizedMatmulTests
     }
 
     [Fact]
-    public void Simd_and_scalar_paths_agree_on_a_large_layer()
+    public void Vector_and_scalar_paths_agree_on_a_large_layer()
     {
-        if (!QuantizedMatmul.UsesSimd) return;
         const int rows = 300, columns = 1024, batch = 16;
         using var q = KernelTestData.Weight(rows, columns, QuantizationPresets.W4A16Asym, seed: 3);
         using var packed = PackedWeight.From(q);
         var x = KernelTestData.Activations(batch, columns, seed: 4);
-        var simd = new float[batch * rows];
         var scalar = new float[batch * rows];
-        QuantizedMatmul.Multiply(packed, x, batch, simd, quantizeActivations: false, simd: true);
-        QuantizedMatmul.Multiply(packed, x, batch, scalar, quantizeActivations: false, simd: false);
+        QuantizedMatmul.Multiply(packed, x, batch, scalar, quantizeActivations: false, KernelPath.Scalar);
         var reference = KernelTestData.Reference(x, batch, KernelTestData.Values(q));
-        for (int i = 0; i < simd.Length; i++)
-            Assert.True(Math.Abs(simd[i] - scalar[i]) <= 1e-5 * reference.Magnitude[i], $"output {i}: simd {simd[i]}, scalar {scalar[i]}");
+        foreach (var path in Paths.Skip(1))
+        {
+            var vector = new float[batch * rows];
+            QuantizedMatmul.Multiply(packed, x, batch, vector, quantizeActivations: false, path);
+            for (int i = 0; i < vector.Length; i++)
+                Assert.True(Math.Abs(vector[i] - scalar[i]) <= 1e-5 * reference.Magnitude[i], $"{path} output {i}: {vector[i]}, scalar {scalar[i]}");
+        }
     }
 
     [Fact]

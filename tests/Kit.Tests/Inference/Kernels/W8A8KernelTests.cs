@@ -61,10 +61,10 @@ public sealed class W8A8KernelTests
         using var packed = PackedWeight.From(q);
         var x = KernelTestData.Activations(batch, columns, seed: 5 * batch);
         var reference = Reference(x, batch, q);
-        foreach (bool simd in new[] { true, false })
+        foreach (var path in QuantizedMatmulTests.Paths)
         {
             var y = new float[batch * rows];
-            QuantizedMatmul.Multiply(packed, x, batch, y, quantizeActivations: true, simd);
+            QuantizedMatmul.Multiply(packed, x, batch, y, quantizeActivations: true, path);
             KernelTestData.AssertClose(y, reference, 1e-5);
         }
     }
