@@ -51,7 +51,8 @@ internal static unsafe class FloatActivationKernel
     }
 
     // Scale and zero point fold into the decode: w = code · s + (−zero · s), one FMA per 8 codes, so the
-    // accumulators run across groups without a per-group reduction. One or two activation rows keep four
+    // accumulators run across groups without a per-group reduction. Exact for symmetric grids (zero · s is
+    // s times a power of two); with a zero point, −zero · s is rounded once, an error of 2^−24 · |zero · s|. One or two activation rows keep four
     // accumulators each, enough independent FMA chains to hide the FMA latency; three or four keep two.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Row<TDecoder, TTile>(in PackedView w, int r, float* x, float* y)

@@ -71,11 +71,13 @@ public static unsafe class RowDequantizer
                 int at = block * PackedLayout.BlockColumns;
                 if (path != KernelPath.Scalar && at + PackedLayout.BlockColumns <= count)
                 {
-                    TDecoder.Decode(row + (long)block * TDecoder.BlockBytes, Vector256.Create(s), Vector256.Create(-zero * s), out var w0, out var w1, out var w2, out var w3);
-                    Avx.Store(target + at, w0);
-                    Avx.Store(target + at + 8, w1);
-                    Avx.Store(target + at + 16, w2);
-                    Avx.Store(target + at + 24, w3);
+                    // code − zero is exact in float32, so one multiplication rounds once, as (code − zero) · scale does.
+                    TDecoder.Decode(row + (long)block * TDecoder.BlockBytes, Vector256<float>.One, Vector256.Create((float)-zero), out var w0, out var w1, out var w2, out var w3);
+                    var scale = Vector256.Create(s);
+                    Avx.Store(target + at, w0 * scale);
+                    Avx.Store(target + at + 8, w1 * scale);
+                    Avx.Store(target + at + 16, w2 * scale);
+                    Avx.Store(target + at + 24, w3 * scale);
                     continue;
                 }
                 for (int c = at; c < Math.Min(at + PackedLayout.BlockColumns, count); c++)
