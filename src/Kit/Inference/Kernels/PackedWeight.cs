@@ -17,6 +17,7 @@ namespace Kit.Inference.Kernels;
 public sealed unsafe class PackedWeight : IDisposable
 {
     readonly PackedLayout layout;
+    PackedView? view;
     bool disposed;
 
     /// <summary>Two codes per byte or one.</summary>
@@ -131,13 +132,16 @@ public sealed unsafe class PackedWeight : IDisposable
         return values.to_type(dtype).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The raw pointers the CPU kernels read; valid while this weight is alive.</summary>
+    /// <summary>
+    /// The raw pointers the CPU kernels read; valid while this weight is alive. Taken once: the tensors never
+    /// move, and taking an address costs two native tensor views.
+    /// </summary>
     internal PackedView View()
     {
         ThrowIfDisposed();
         if (Device.type != DeviceType.CPU)
             throw new InvalidOperationException($"PackedWeight.Device: the CPU kernels need a CPU weight, this one is on {Device}");
-        return new PackedView(
+        return view ??= new PackedView(
             TensorMemory.Address(Data), (float*)TensorMemory.Address(Scale),
             ZeroPoint is null ? null : (sbyte*)TensorMemory.Address(ZeroPoint),
             (int*)Unsafe.AsPointer(ref layout.GroupBlocks[0]),

@@ -34,12 +34,12 @@ public sealed class QuantizedLinearTests
     [Theory]
     [InlineData(new long[] { 1, 1, 320 })]      // decode: one token
     [InlineData(new long[] { 2, 3, 320 })]      // six rows: the kernels
-    [InlineData(new long[] { 16, 320 })]        // the largest kernel batch
+    [InlineData(new long[] { 16, 320 })]
+    [InlineData(new long[] { 32, 320 })]        // the largest kernel batch
     [InlineData(new long[] { 2, 40, 320 })]     // prefill: tiles of decoded rows and a dense matmul
     public void Forward_equals_dense_linear_with_the_dequantized_weight(long[] shape)
     {
         using var scope = NewDisposeScope();
-        // 300 outputs make the prefill path cross a tile boundary (256 rows per tile).
         using var q = KernelTestData.Weight(300, 320, QuantizationPresets.W4A16Asym with { GroupSize = 64 }, seed: 21, shuffledGroups: true);
         var bias = randn(300, generator: new TorchSharp.torch.Generator(5));
         using var layer = QuantizedLinear.From(q, bias);
