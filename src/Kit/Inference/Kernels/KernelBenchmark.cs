@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Runtime.Intrinsics;
+using System.Runtime.CompilerServices;
+using Kit.Quantization;
+using static TorchSharp.torch;
+
+namespace Kit.Inference.Kernels;
+
+/// <summary>The time of one kernel on one layer shape.</summary>
+/// <param name="Name">What ran ("f32 torch", "int8 W8A16", "int4 W4A16", "int8 W8A8").</param>
+/// <param name="Seconds">Median seconds per call.</param>
+/// <param name="WeightBytes">Bytes of weight the call reads.</param>
+/// <param name="GBps">Weight bytes per second, in 10^9 bytes.</param>
+/// <param name="GFlops">2 · rows · columns · batch per second, in 10^9.</param>
+public sealed record KernelTiming(string Name, double Seconds, long WeightBytes, double GBps, double GFlops);
+
+/// <summary>A micro-benchmark of one layer shape.</summary>
+/// <param name="Rows">Output features.</param>
+/// <param name="Columns">Input features.</param>
+/// <param name="Batch">Rows of x.</param>
+/// <param name="MemoryBandwidthGBps">A streaming read of 256 MB on all cores: the floor the kernels chase.</param>
+/// <param name="Timings">Float32 TorchSharp, then the packed kernels.</param>
+public sealed record KernelBenchmarkResult(int Rows, int Columns, int Batch, double MemoryBandwidthGBps, IReadOnlyList<KernelTiming> Timings);
+
+/// <summary>
+/// Times y = x · Wᵀ for one layer shape: TorchSharp float32 against the packed int8 (W8A16, group 128),
+/// int4 (W4A16, group 128) and W8A8 (per channel) kernels, with random weights; and measures the
+/// machine's memory bandwidth, the bound a batch-1 product cannot beat.
+/// </summary>
+public static class KernelBenchmark
+{
+    /// <summary>Runs every kernel <paramref name="iterations"/> times (after two warm-up calls) on a [rows, columns] weight.</summary>
+    public static KernelBenchmarkResult Run(int rows, int columns, int batch, int iterations)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(columns, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 1);
+        double bandwidth = MemoryBandwidthGBps();
+        long flops = 2L * rows * columns * batch;
+        var timings = new List<KernelTiming>();
+        var x = new float[batch * columns];
+        var random = new Random(1);
+        for (int i = 0; i < x.Length; i++) x[i] = random.NextSingle() * 2 - 1;
+        var y = new float[batch * rows];
+
+        using (var scope = NewDisposeScope())
+        {
+            var w = randn(rows, columns);
+            var xt = tensor(x, new long[] { batch, columns });
+            double seconds = Median(iterations, () => nn.functional.linear(xt, w).Dispose());
+            timings.Add(Timing("f32 torch", seconds, 4L * rows * columns, flops));
+        }
+        foreach (var (name, args, int8Activations) in new[]
+                 {
+                     ("int8 W8A16", QuantizationPresets.W8A16, false),
+                     ("int4 W4A16", QuantizationPresets.W4A16, false),
+                     ("int8 W8A8", QuantizationPresets.W8A8, true),
+                 })
+        {
+            using var packed = RandomPacked(rows, columns, args);
+            double seconds = Median(iterations, () => QuantizedMatmul.Multiply(packed, x, batch, y, int8Activations));
+            timings.Add(Timing(name, seconds, packed.WeightBytes, flops));
+        }
+        return new KernelBenchmarkResult(rows, columns, batch, bandwidth, timings);
+    }
+
+    /// <summary>
+    /// GB/s (10^9 bytes) of a vectorised sum over a 256 MB array split across the cores: best of three passes,
+    /// after one that faults the pages in.
+    /// </summary>
+    public static unsafe double MemoryBandwidthGBps()
+    {
+        const int length = 64 << 20;
+        var data = GC.AllocateArray<float>(length, pinned: true);
+        Array.Fill(data, 1f);
+        int cores = Environment.ProcessorCount;
+        double best = 0;
+        fixed (float* p = data)
+        {
+            nint address = (nint)p;
+            for (int pass = 0; pass < 4; pass++)
+            {
+                var watch = Stopwatch.StartNew();
+                var sums = new float[cores];
+                Parallel.For(0, cores, new ParallelOptions { MaxDegreeOfParallelism = cores }, c => sums[c] = Sum((float*)address + (long)length * c / cores, length / cores));
+                double seconds = watch.Elapsed.TotalSeconds;
+                if (sums.Sum() != length) throw new InvalidOperationException("the bandwidth probe misread its array");
+                if (pass > 0) best = Math.Max(best, length * 4.0 / seconds / 1e9);
+            }
+        }
+        return best;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe float Sum(float* p, int count)
+    {
+        Vector256<float> a = default, b = default, c = default, d = default;
+        int i = 0;
+        for (; i + 32 <= count; i += 32)
+        {
+            a += Vector256.Load(p + i);
+            b += Vector256.Load(p + i + 8);
+            c += Vector256.Load(p + i + 16);
+            d += Vector256.Load(p + i + 24);
+        }
+        float sum = Vector256.Sum((a + b) + (c + d));
+        for (; i < count; i++) sum += p[i];
+        return sum;
+    }
+
+    static PackedWeight RandomPacked(int rows, int columns, QuantizationArgs args)
+    {
+        using var scope = NewDisposeScope();
+        int groups = args.ScalesPerRow(columns);
+        var codes = randint(args.QMin, args.QMax + 1, new long[] { rows, columns }, ScalarType.Int8);
+        var scale = rand(rows, groups) * 0.01f + 0.01f;
+        var zero = zeros(rows, groups, ScalarType.Int8);
+        var gIdx = (arange(columns, ScalarType.Int64) / args.ColumnsPerScale(columns)).to_type(ScalarType.Int32);
+        return PackedWeight.From(new QuantizedWeight(codes, scale, zero, gIdx, args));
+    }
+
+    static double Median(int iterations, Action call)
+    {
+        call();
+        call();
+        var seconds = new double[iterations];
+        for (int i = 0; i < iterations; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            call();
+            seconds[i] = watch.Elapsed.TotalSeconds;
+        }
+        Array.Sort(seconds);
+        return seconds[iterations / 2];
+    }
+
+    static KernelTiming Timing(string name, double seconds, long bytes, long flops) =>
+        new(name, seconds, bytes, bytes / seconds / 1e9, flops / seconds / 1e9);
+}

@@ -1,0 +1,233 @@
+using System.Runtime.CompilerServices;
+using Kit.Models.Safetensors;
+using Kit.Quantization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Kit.Inference.Kernels;
+
+/// <summary>
+/// A quantized weight [out, in] kept packed for matrix-vector products: int4 codes two per byte or int8
+/// codes one per byte (<see cref="PackedFormat"/>), row by row, each row the concatenation of 32-column
+/// blocks grouped by scale (<see cref="PackedLayout"/>), plus one float32 scale per row and group and, for
+/// asymmetric grids, one int8 zero point per row and group. Value = (code − zero point) · scale, as in
+/// <see cref="QuantizedWeight"/>. The tensors live on <see cref="Device"/>; on the CPU the kernels read
+/// them in place through raw pointers.
+/// </summary>
+public sealed unsafe class PackedWeight : IDisposable
+{
+    readonly PackedLayout layout;
+    PackedView? view;
+    bool disposed;
+
+    /// <summary>Two codes per byte or one.</summary>
+    public PackedFormat Format { get; }
+    /// <summary>The grid the codes come from.</summary>
+    public QuantizationArgs Args { get; }
+    /// <summary>Output features (rows).</summary>
+    public int OutFeatures { get; }
+    /// <summary>Input features (columns of the unpacked weight).</summary>
+    public int InFeatures { get; }
+    /// <summary>Codes [out, bytes per row]: uint8 nibble pairs (<see cref="PackedFormat.Int4"/>) or int8.</summary>
+    public Tensor Data { get; }
+    /// <summary>Scales [out, groups], float32.</summary>
+    public Tensor Scale { get; }
+    /// <summary>Zero points [out, groups] (int8, in the signed code space), or null for a symmetric grid.</summary>
+    public Tensor? ZeroPoint { get; }
+    /// <summary>Where the tensors live.</summary>
+    public Device Device => Data.device;
+
+    /// <summary>Bytes held: codes, scales, zero points and the column layout.</summary>
+    public long WeightBytes =>
+        TensorMemory.ByteLength(Data) + TensorMemory.ByteLength(Scale) + (ZeroPoint is null ? 0 : TensorMemory.ByteLength(ZeroPoint)) + layout.Bytes;
+
+    internal PackedLayout Layout => layout;
+
+    /// <summary>The code that a zero-point-free group subtracts: 8 for the unsigned nibbles of int4, 0 for int8.</summary>
+    internal int CodeOffset => Format == PackedFormat.Int4 ? 8 : 0;
+
+    PackedWeight(PackedFormat format, QuantizationArgs args, int outFeatures, PackedLayout layout, Tensor data, Tensor scale, Tensor? zeroPoint)
+    {
+        (Format, Args, OutFeatures, InFeatures, this.layout) = (format, args, outFeatures, layout.Columns, layout);
+        (Data, Scale, ZeroPoint) = (data, scale, zeroPoint);
+    }
+
+    /// <summary>
+    /// Packs <paramref name="weight"/> on its device. Integer grids of 2–4 bits become <see cref="PackedFormat.Int4"/>,
+    /// 5–8 bits <see cref="PackedFormat.Int8"/>. Act-order g_idx is handled by gathering each group's columns
+    /// together (x is gathered the same way per call); per-tensor scales are repeated per row. FP8 grids are
+    /// not packed: throws <see cref="NotSupportedException"/>.
+    /// </summary>
+    public static PackedWeight From(QuantizedWeight weight)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        var args = weight.Args.Validated();
+        if (args.Type != QuantizationType.Int)
+            throw new NotSupportedException("QuantizedWeight.Args.Type: only integer grids are packed; FP8 weights take the dequantize-then-matmul path");
+        if (weight.Codes.dim() != 2)
+            throw new ArgumentException($"QuantizedWeight.Codes: expected [out, in], got [{string.Join(", ", weight.Codes.shape)}]", nameof(weight));
+        int rows = checked((int)weight.Codes.shape[0]), columns = checked((int)weight.Codes.shape[1]);
+        long scaleRows = weight.Scale.shape[0];
+        int groups = checked((int)weight.Scale.shape[1]);
+        if (weight.Scale.dim() != 2 || (scaleRows != rows && scaleRows != 1))
+            throw new ArgumentException($"QuantizedWeight.Scale: expected [{rows}, groups] or [1, 1], got [{string.Join(", ", weight.Scale.shape)}]", nameof(weight));
+        if (!weight.ZeroPoint.shape.SequenceEqual(weight.Scale.shape))
+            throw new ArgumentException($"QuantizedWeight.ZeroPoint: expected the shape of Scale [{string.Join(", ", weight.Scale.shape)}], got [{string.Join(", ", weight.ZeroPoint.shape)}]", nameof(weight));
+        if (weight.GIdx.numel() != columns)
+            throw new ArgumentException($"QuantizedWeight.GIdx: expected {columns} entries, got {weight.GIdx.numel()}", nameof(weight));
+
+        var format = args.NumBits <= 4 ? PackedFormat.Int4 : PackedFormat.Int8;
+        var layout = PackedLayout.Create(HostArray<int>(weight.GIdx, ScalarType.Int32), groups);
+        var codes = HostArray<sbyte>(weight.Codes, ScalarType.Int8);
+        var scale = Repeat(HostArray<float>(weight.Scale, ScalarType.Float32), scaleRows, rows);
+        var zero = Repeat(HostArray<sbyte>(weight.ZeroPoint, ScalarType.Int8), scaleRows, rows);
+        var (qmin, qmax) = (args.QMin, args.QMax);
+        foreach (var z in zero)
+            if (z < qmin || z > qmax)
+                throw new ArgumentException($"QuantizedWeight.ZeroPoint: {z} lies outside the {args.NumBits}-bit code range [{qmin}, {qmax}]", nameof(weight));
+
+        var device = weight.Codes.device;
+        int k = layout.PaddedColumns;
+        var data = format == PackedFormat.Int4
+            ? tensor(PackInt4(codes, rows, layout, qmin, qmax), new long[] { rows, k / 2 }, ScalarType.Byte)
+            : tensor(PackInt8(codes, rows, layout, qmin, qmax), new long[] { rows, k }, ScalarType.Int8);
+        var scaleTensor = tensor(scale, new long[] { rows, groups });
+        var zeroTensor = zero.All(z => z == 0) ? null : tensor(zero, new long[] { rows, groups });
+        return new PackedWeight(format, args, rows, layout, Moved(data, device)!, Moved(scaleTensor, device)!, Moved(zeroTensor, device));
+    }
+
+    /// <summary>A copy on <paramref name="device"/> (this one stays valid); the layout is shared.</summary>
+    public PackedWeight To(Device device)
+    {
+        ThrowIfDisposed();
+        return new PackedWeight(Format, Args, OutFeatures, layout,
+            Data.to(device).DetachFromDisposeScope(), Scale.to(device).DetachFromDisposeScope(), ZeroPoint?.to(device).DetachFromDisposeScope());
+    }
+
+    /// <summary>
+    /// The weight [out, in] in <paramref name="dtype"/> on <see cref="Device"/>, computed with tensor ops (any
+    /// device): the compute path for GPUs and the reference layout for tests.
+    /// </summary>
+    public Tensor Dequantize(ScalarType dtype = ScalarType.Float32)
+    {
+        ThrowIfDisposed();
+        using var scope = NewDisposeScope();
+        int k = layout.PaddedColumns;
+        Tensor codes;
+        if (Format == PackedFormat.Int4)
+        {
+            var pairs = Data.view(OutFeatures, k / 32, 16);
+            var low = pairs.bitwise_and(15);
+            var high = pairs.bitwise_right_shift(4);
+            codes = stack(new[] { low, high }, 2).reshape(OutFeatures, k).to_type(ScalarType.Float32) - CodeOffset;
+        }
+        else codes = Data.to_type(ScalarType.Float32);
+        var groupOfColumn = tensor(GroupOfPackedColumn(), device: Device);
+        var scale = Scale.index_select(1, groupOfColumn);
+        var values = ZeroPoint is null
+            ? codes * scale
+            : (codes - ZeroPoint.to_type(ScalarType.Float32).index_select(1, groupOfColumn)) * scale;
+        if (layout.ColumnOrder is { } order)
+            values = values.index_select(1, tensor(PackedPositionOfColumn(order, InFeatures), device: Device));
+        return values.to_type(dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The raw pointers the CPU kernels read; valid while this weight is alive. Taken once: the tensors never
+    /// move, and taking an address costs two native tensor views.
+    /// </summary>
+    internal PackedView View()
+    {
+        ThrowIfDisposed();
+        if (Device.type != DeviceType.CPU)
+            throw new InvalidOperationException($"PackedWeight.Device: the CPU kernels need a CPU weight, this one is on {Device}");
+        return view ??= new PackedView(
+            TensorMemory.Address(Data), (float*)TensorMemory.Address(Scale),
+            ZeroPoint is null ? null : (sbyte*)TensorMemory.Address(ZeroPoint),
+            (int*)Unsafe.AsPointer(ref layout.GroupBlocks[0]),
+            layout.Groups, layout.PaddedColumns, (int)(Data.shape[1]), OutFeatures, CodeOffset);
+    }
+
+    /// <summary>Frees the tensors.</summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        Data.Dispose();
+        Scale.Dispose();
+        ZeroPoint?.Dispose();
+    }
+
+    void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
+
+    long[] GroupOfPackedColumn()
+    {
+        var group = new long[layout.PaddedColumns];
+        for (int g = 0; g < layout.Groups; g++)
+            group.AsSpan(layout.GroupBlocks[g] * PackedLayout.BlockColumns, (layout.GroupBlocks[g + 1] - layout.GroupBlocks[g]) * PackedLayout.BlockColumns).Fill(g);
+        return group;
+    }
+
+    static long[] PackedPositionOfColumn(int[] order, int columns)
+    {
+        var position = new long[columns];
+        for (int k = 0; k < order.Length; k++)
+            if (order[k] >= 0) position[order[k]] = k;
+        return position;
+    }
+
+    static byte[] PackInt4(sbyte[] codes, int rows, PackedLayout layout, int qmin, int qmax)
+    {
+        int k = layout.PaddedColumns, columns = layout.Columns, rowBytes = k / 2;
+        var packed = new byte[(long)rows * rowBytes];
+        for (int r = 0; r < rows; r++)
+            for (int p = 0; p < k; p++)
+            {
+                int j = layout.ColumnOrder is { } order ? order[p] : p;
+                // Padding gets code 0: its x entries are zero, so any finite weight leaves the sum alone.
+                int code = j < 0 ? 0 : Checked(codes[(long)r * columns + j], qmin, qmax, r, j);
+                long at = (long)r * rowBytes + p / 32 * 16 + p % 16;
+                packed[at] |= (byte)((code + 8) << (p % 32 < 16 ? 0 : 4));
+            }
+        return packed;
+    }
+
+    static sbyte[] PackInt8(sbyte[] codes, int rows, PackedLayout layout, int qmin, int qmax)
+    {
+        int k = layout.PaddedColumns, columns = layout.Columns;
+        var packed = new sbyte[(long)rows * k];
+        for (int r = 0; r < rows; r++)
+            for (int p = 0; p < k; p++)
+            {
+                int j = layout.ColumnOrder is { } order ? order[p] : p;
+                packed[(long)r * k + p] = j < 0 ? (sbyte)0 : (sbyte)Checked(codes[(long)r * columns + j], qmin, qmax, r, j);
+            }
+        return packed;
+    }
+
+    static int Checked(sbyte code, int qmin, int qmax, int row, int column) =>
+        code >= qmin && code <= qmax ? code
+            : throw new ArgumentException($"QuantizedWeight.Codes: code {code} at [{row}, {column}] lies outside the grid's range [{qmin}, {qmax}]", "Codes");
+
+    static T[] HostArray<T>(Tensor t, ScalarType dtype) where T : unmanaged
+    {
+        using var host = t.to_type(dtype).cpu().contiguous();
+        return host.data<T>().ToArray();
+    }
+
+    // A per-tensor grid ([1, 1]) is repeated per row so that every row reads its scale the same way.
+    static T[] Repeat<T>(T[] values, long scaleRows, int rows)
+    {
+        if (scaleRows == rows) return values;
+        var repeated = new T[rows * values.Length];
+        for (int r = 0; r < rows; r++) values.CopyTo(repeated, r * values.Length);
+        return repeated;
+    }
+
+    static Tensor? Moved(Tensor? t, Device device)
+    {
+        if (t is null) return null;
+        if (device.type == DeviceType.CPU) return t.DetachFromDisposeScope();
+        using (t) return t.to(device).DetachFromDisposeScope();
+    }
+}

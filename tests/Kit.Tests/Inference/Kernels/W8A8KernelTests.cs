@@ -1,0 +1,97 @@
+using Kit.Inference.Kernels;
+using Kit.Quantization;
+
+namespace Kit.Tests.Inference.Kernels;
+
+public sealed class W8A8KernelTests
+{
+    /// <summary>
+    /// The W8A8 definition written out: per-token scale absmax / 127 and round-half-even codes in float32 (as
+    /// the activation grid is defined), exact integer dot products per group, the rest in float64.
+    /// </summary>
+    static (double[] Y, double[] Magnitude) Reference(float[] x, int batch, QuantizedWeight w)
+    {
+        int rows = (int)w.Codes.shape[0], columns = (int)w.Codes.shape[1];
+        var codes = w.Codes.data<sbyte>().ToArray();
+        var scale = w.Scale.data<float>().ToArray();
+        var zero = w.ZeroPoint.data<sbyte>().ToArray();
+        var gIdx = w.GIdx.data<int>().ToArray();
+        int groups = (int)w.Scale.shape[1];
+        var y = new double[batch * rows];
+        var magnitude = new double[batch * rows];
+        for (int b = 0; b < batch; b++)
+        {
+            var row = x.AsSpan(b * columns, columns);
+            float absMax = 0;
+            foreach (var v in row) absMax = Math.Max(absMax, Math.Abs(v));
+            float xScale = absMax / 127f;
+            var qx = new int[columns];
+            for (int j = 0; j < columns; j++) qx[j] = xScale == 0 ? 0 : (int)Math.Clamp(Math.Round(row[j] / xScale, MidpointRounding.ToEven), -127, 127);
+            for (int r = 0; r < rows; r++)
+            {
+                var dots = new long[groups];
+                for (int j = 0; j < columns; j++) dots[gIdx[j]] += (long)(codes[r * columns + j] - zero[r * groups + gIdx[j]]) * qx[j];
+                for (int g = 0; g < groups; g++)
+                    y[b * rows + r] += (double)xScale * scale[r * groups + g] * dots[g];
+                for (int j = 0; j < columns; j++)
+                    magnitude[b * rows + r] += Math.Abs((double)xScale * qx[j] * (codes[r * columns + j] - zero[r * groups + gIdx[j]]) * scale[r * groups + gIdx[j]]);
+            }
+        }
+        return (y, magnitude);
+    }
+
+    public static TheoryData<bool, QuantizationStrategy, int?, int, int> Cases() => new()
+    {
+        // symmetric, strategy, group size, columns, batch
+        { true, QuantizationStrategy.Channel, null, 256, 1 },
+        { true, QuantizationStrategy.Channel, null, 333, 3 },
+        { true, QuantizationStrategy.Channel, null, 512, 16 },
+        { false, QuantizationStrategy.Channel, null, 200, 5 },
+        { true, QuantizationStrategy.Group, 128, 384, 2 },
+        { false, QuantizationStrategy.Group, 32, 130, 16 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void W8a8_kernel_reproduces_exact_int32_accumulation(bool symmetric, QuantizationStrategy strategy, int? groupSize, int columns, int batch)
+    {
+        const int rows = 29;
+        var args = new QuantizationArgs { NumBits = 8, Symmetric = symmetric, Strategy = strategy, GroupSize = groupSize };
+        using var q = KernelTestData.Weight(rows, columns, args, seed: columns + batch);
+        using var packed = PackedWeight.From(q);
+        var x = KernelTestData.Activations(batch, columns, seed: 5 * batch);
+        var reference = Reference(x, batch, q);
+        foreach (var path in QuantizedMatmulTests.Paths)
+        {
+            var y = new float[batch * rows];
+            QuantizedMatmul.Multiply(packed, x, batch, y, quantizeActivations: true, path);
+            KernelTestData.AssertClose(y, reference, 1e-5);
+        }
+    }
+
+    [Fact]
+    public void W8a8_differs_from_weight_only_by_the_activation_rounding()
+    {
+        // Guards against a W8A8 path that silently multiplies float activations.
+        const int rows = 16, columns = 256;
+        using var q = KernelTestData.Weight(rows, columns, QuantizationPresets.W8A8, seed: 9);
+        using var packed = PackedWeight.From(q);
+        var x = KernelTestData.Activations(1, columns, seed: 10);
+        var int8 = new float[rows];
+        var float32 = new float[rows];
+        QuantizedMatmul.Multiply(packed, x, 1, int8, quantizeActivations: true);
+        QuantizedMatmul.Multiply(packed, x, 1, float32);
+        Assert.Contains(Enumerable.Range(0, rows), i => Math.Abs(int8[i] - float32[i]) > 1e-4 * Math.Abs(float32[i]));
+        KernelTestData.AssertClose(int8, Reference(x, 1, q), 1e-5);
+    }
+
+    [Fact]
+    public void A_zero_activation_row_gives_zero_output()
+    {
+        using var q = KernelTestData.Weight(8, 64, QuantizationPresets.W8A8, seed: 2);
+        using var packed = PackedWeight.From(q);
+        var y = new float[8];
+        QuantizedMatmul.Multiply(packed, new float[64], 1, y, quantizeActivations: true);
+        Assert.All(y, v => Assert.Equal(0f, v));
+    }
+}
