@@ -19,12 +19,12 @@ public sealed record GgufExportOptions
     /// </summary>
     public IReadOnlyDictionary<string, QuantizedWeight>? QuantizedWeights { get; init; }
 
-    /// <summary><c>general.name</c>; null uses the model folder's name.</summary>
+    /// <summary><c>general.name</c>; null uses the model folder's name or the hub id.</summary>
     public string? Name { get; init; }
 
     /// <summary>
     /// <c>tokenizer.ggml.pre</c> for a byte-level BPE tokenizer; null detects it from tokenizer.json's split
-    /// rules ("gpt2", "llama-bpe", "qwen2", "smollm") and refuses rules it does not know.
+    /// rules ("gpt-2", "llama-bpe", "qwen2", "smollm") and refuses rules it does not know.
     /// </summary>
     public string? PreTokenizer { get; init; }
 }

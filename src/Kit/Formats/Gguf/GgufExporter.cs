@@ -83,7 +83,8 @@ public static class GgufExporter
         var m = new List<KeyValuePair<string, GgufValue>>
         {
             new("general.architecture", GgufValue.String("llama")),
-            new("general.name", GgufValue.String(options.Name ?? Path.GetFileName(lm.Folder.TrimEnd('/')))),
+            new("general.name", GgufValue.String(options.Name
+                ?? (Directory.Exists(lm.Source) ? Path.GetFileName(Path.GetFullPath(lm.Source).TrimEnd('/')) : lm.Source))),
             new("llama.vocab_size", GgufValue.UInt32(U(c.VocabSize))),
             new("llama.context_length", GgufValue.UInt32(U(c.MaxPositionEmbeddings))),
             new("llama.embedding_length", GgufValue.UInt32(U(c.HiddenSize))),

@@ -38,7 +38,13 @@ public static class GgufImporter
         var info = new FileInfo(path);
         var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{path}|{info.Length}|{info.LastWriteTimeUtc.Ticks}")))[..16];
         var folder = Path.Combine(Path.GetTempPath(), "kit-gguf", $"{Path.GetFileNameWithoutExtension(path)}-{key.ToLowerInvariant()}");
-        if (!File.Exists(Path.Combine(folder, "config.json"))) ToFolder(path, folder);
+        var config = Path.Combine(folder, "config.json");
+        if (!File.Exists(config))
+        {
+            // Another process may finish the same conversion first; its folder is as good as ours.
+            try { ToFolder(path, folder); }
+            catch (IOException) when (File.Exists(config)) { }
+        }
         var lm = LanguageModel.Load(folder, options);
         return new LanguageModel(lm.Model, lm.Tokenizer, lm.Folder, ggufPath);
     }

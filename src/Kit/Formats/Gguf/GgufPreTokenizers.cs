@@ -22,10 +22,14 @@ internal static class GgufPreTokenizers
 
     const string Digits = "digits:individual";
 
-    /// <summary>Name, the split steps it stands for, and whether llama.cpp ignores merges for whole-word vocabulary hits.</summary>
+    /// <summary>
+    /// Name (the first of llama.cpp's names for the rules, as <c>llama-vocab.cpp</c> spells them: GPT-2's is
+    /// "gpt-2"), the split steps it stands for, whether llama.cpp ignores merges for whole-word vocabulary hits,
+    /// and whether the text is NFC-normalized first.
+    /// </summary>
     static readonly (string Name, string[] Steps, bool IgnoreMerges, bool Nfc)[] Known =
     [
-        ("gpt2", ["regex:" + PreTokenizerSplits.Gpt2Pattern], false, false),
+        ("gpt-2", ["regex:" + PreTokenizerSplits.Gpt2Pattern], false, false),
         ("llama-bpe", ["regex:" + Llama3Pattern], true, false),
         ("qwen2", ["regex:" + Qwen2Pattern], false, true),
         ("smollm", [Digits, "regex:" + PreTokenizerSplits.Gpt2Pattern], false, false),
@@ -42,10 +46,17 @@ internal static class GgufPreTokenizers
         return Known.FirstOrDefault(k => k.Steps.SequenceEqual(steps)).Name;
     }
 
+    /// <summary>Other names llama.cpp gives the same rules.</summary>
+    static readonly Dictionary<string, string> Aliases = new()
+    {
+        ["phi-2"] = "gpt-2", ["llama3"] = "llama-bpe", ["llama-v3"] = "llama-bpe", ["deepseek-r1-qwen"] = "qwen2",
+    };
+
     /// <summary>The tokenizer.json fields (pre_tokenizer, normalizer, ignore_merges) for a llama.cpp pre-tokenizer name.</summary>
     public static (JsonNode PreTokenizer, JsonNode? Normalizer, bool IgnoreMerges) ToJson(string name, string source)
     {
-        var known = Known.FirstOrDefault(k => k.Name == name);
+        var canonical = Aliases.GetValueOrDefault(name, name);
+        var known = Known.FirstOrDefault(k => k.Name == canonical);
         if (known.Name is null)
             throw new NotSupportedException($"{source}: tokenizer.ggml.pre '{name}' is not a pre-tokenizer Kit reads (it reads {string.Join(", ", Names)})");
         var steps = new JsonArray();

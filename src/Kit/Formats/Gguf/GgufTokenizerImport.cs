@@ -15,7 +15,7 @@ internal static class GgufTokenizerImport
     {
         var kind = file.Require("tokenizer.ggml.model").AsString("tokenizer.ggml.model");
         var tokens = file.Require("tokenizer.ggml.tokens").AsStrings("tokenizer.ggml.tokens");
-        var types = file.Get("tokenizer.ggml.token_type")?.AsNumbers("tokenizer.ggml.token_type").Select(t => (GgufTokenType)(int)t).ToArray()
+        var types = file.Get("tokenizer.ggml.token_type")?.AsNumbers("tokenizer.ggml.token_type").Select(ToTokenType).ToArray()
             ?? Enumerable.Repeat(GgufTokenType.Normal, tokens.Count).ToArray();
         if (types.Length != tokens.Count)
             throw new InvalidDataException($"{file.Path}: tokenizer.ggml.token_type has {types.Length} entries, tokenizer.ggml.tokens {tokens.Count}");
@@ -50,6 +50,10 @@ internal static class GgufTokenizerImport
         if (file.Get("tokenizer.chat_template") is { } template) config["chat_template"] = template.AsString("tokenizer.chat_template");
         File.WriteAllText(Path.Combine(folder, "tokenizer_config.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
+
+    /// <summary>llama.cpp's type 0 (undefined) and values it does not define read as normal tokens.</summary>
+    static GgufTokenType ToTokenType(double type) =>
+        type is >= (int)GgufTokenType.Normal and <= (int)GgufTokenType.Byte ? (GgufTokenType)(int)type : GgufTokenType.Normal;
 
     static void WriteSentencePiece(GgufFile file, IReadOnlyList<string> tokens, GgufTokenType[] types, int? bos, int? eos, int? unk, int? pad, string folder)
     {

@@ -117,6 +117,8 @@ public sealed class GgufRoundTripTests
         {
             ["model.layers.0.self_attn.q_proj"] = QuantizedWeightBlocksTests.Symmetric(64, 64, 4, 32, seed: 11),
             ["model.layers.1.mlp.up_proj"] = QuantizedWeightBlocksTests.Symmetric(172, 64, 8, 64, seed: 12),
+            // Act-order groups that interleave columns cannot become blocks: requantized, and reported.
+            ["model.layers.2.self_attn.v_proj"] = QuantizedWeightBlocksTests.Symmetric(32, 64, 4, 32, seed: 13, gIdx: j => j % 2),
         };
         var file = Path.Combine(TestPaths.NewTempDir(), "q4.gguf");
         var report = GgufExporter.Export(lm, file, new GgufExportOptions { TensorType = GgmlType.Q4_0, QuantizedWeights = weights });
@@ -126,7 +128,16 @@ public sealed class GgufRoundTripTests
         var up = report.Tensors.Single(t => t.Name == "blk.1.ffn_up.weight");
         Assert.Equal((GgmlType.Q8_0, GgufTensorOrigin.Lossless, 0.0), (up.Type, up.Origin, up.MaxDeviation));
 
+        var v = report.Tensors.Single(t => t.Name == "blk.2.attn_v.weight");
+        Assert.Equal((GgmlType.Q4_0, GgufTensorOrigin.Requantized), (v.Type, v.Origin));
+        Assert.Contains("spans two groups", v.Note);
+        Assert.Contains(report.Notes, n => n.StartsWith("blk.2.attn_v.weight"));
+
         var gguf = GgufFile.Open(file);
+        using var storedV = gguf.Load("blk.2.attn_v.weight");
+        using var expectedV = weights["model.layers.2.self_attn.v_proj"].Dequantize();
+        Assert.Equal(v.MaxDeviation, (storedV - expectedV).abs().max().item<float>(), 6);
+        Assert.True(v.MaxDeviation > 0);
         using var storedQ = LlamaQkPermutation.Unpermute(gguf.Load("blk.0.attn_q.weight"), 8);
         using var expectedQ = weights["model.layers.0.self_attn.q_proj"].Dequantize();
         Assert.True(storedQ.eq(expectedQ).all().item<bool>());
@@ -154,7 +165,7 @@ public sealed class GgufRoundTripTests
         var (original, imported, report, file) = RoundTrip(folder, new GgufExportOptions { TensorType = GgmlType.F32 });
         using (original) using (imported)
         {
-            Assert.Equal(("gpt2", "gpt2"), (report.TokenizerModel, report.PreTokenizer));
+            Assert.Equal(("gpt2", "gpt-2"), (report.TokenizerModel, report.PreTokenizer));
             foreach (var text in Texts)
             {
                 var ids = original.Tokenizer.Encode(text);
@@ -170,7 +181,7 @@ public sealed class GgufRoundTripTests
             Assert.Equal(original.Tokenizer.PadId, imported.Tokenizer.PadId);
         }
         var spec = SpecGgufReader.Read(file);
-        Assert.Equal("gpt2", spec.Get("tokenizer.ggml.pre").Value);
+        Assert.Equal("gpt-2", spec.Get("tokenizer.ggml.pre").Value);
         var tokens = (object[])spec.Get("tokenizer.ggml.tokens").Value;
         var types = (object[])spec.Get("tokenizer.ggml.token_type").Value;
         Assert.Equal(1024, tokens.Length);

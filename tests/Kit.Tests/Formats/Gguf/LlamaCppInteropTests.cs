@@ -7,15 +7,24 @@ using LLama.Native;
 
 namespace Kit.Tests.Formats.Gguf;
 
-/// <summary>llama.cpp itself (through LLamaSharp) loads Kit's GGUF export and generates what Kit generates.</summary>
+/// <summary>llama.cpp itself (through LLamaSharp) loads Kit's GGUF exports and generates what Kit generates.</summary>
 public sealed class LlamaCppInteropTests
 {
-    [Fact]
-    public void Llama_cpp_tokenizes_and_greedily_continues_the_stories260K_export_as_kit_does()
+    /// <summary>
+    /// stories260K (SentencePiece, "llama" tokenizer) in F32 against the original model in Kit; Kit's default
+    /// model (byte-level BPE, "gpt2" tokenizer with pre-tokenizer "gpt-2") in Q4_0 against the same file imported
+    /// into Kit. Prompt ids and 20 greedy tokens must agree.
+    /// </summary>
+    [Theory]
+    [InlineData("stories260K", GgmlType.F32)]
+    [InlineData("default", GgmlType.Q4_0)]
+    public void Llama_cpp_tokenizes_and_greedily_continues_kit_exports_as_kit_does(string model, GgmlType type)
     {
-        var file = Path.Combine(TestPaths.NewTempDir(), "stories260K-f32.gguf");
-        GgufExporter.Export(TestPaths.Stories260K, file, new GgufExportOptions { TensorType = GgmlType.F32 });
-        using var lm = LanguageModel.Load(TestPaths.Stories260K, new ModelLoadOptions { Device = "cpu", DType = "float32" });
+        string folder = model == "stories260K" ? TestPaths.Stories260K : DefaultModel.Folder;
+        var file = Path.Combine(TestPaths.NewTempDir(), $"{model}-{type}.gguf");
+        GgufExporter.Export(folder, file, new GgufExportOptions { TensorType = type });
+        var cpu = new ModelLoadOptions { Device = "cpu", DType = "float32" };
+        using var lm = type == GgmlType.F32 ? LanguageModel.Load(folder, cpu) : GgufImporter.Load(file, cpu);
         const string prompt = "Once upon a time";
         var kit = lm.Generate(prompt, new GenerationOptions { MaxNewTokens = 20 });
 
@@ -36,7 +45,7 @@ public sealed class LlamaCppInteropTests
             int next = 0;
             for (int v = 1; v < logits.Length; v++) if (logits[v] > logits[next]) next = v;
             generated.Add(next);
-            if (next == 2) break;   // </s>
+            if (lm.Tokenizer.EosIds.Contains(next)) break;
             batch.Clear();
             batch.Add(next, position++, LLamaSeqId.Zero, true);
             Assert.Equal(DecodeResult.Ok, context.Decode(batch));
