@@ -192,6 +192,28 @@ public sealed class GgufRoundTripTests
     }
 
     [Fact]
+    public void Llama3_rope_scaling_is_written_as_rope_freqs_and_refused_on_import()
+    {
+        var folder = Path.Combine(TestPaths.NewTempDir(), "llama3");
+        RandomModel.Write(new ModelConfig
+        {
+            ModelType = "llama", HiddenSize = 64, IntermediateSize = 64, NumHiddenLayers = 1, NumAttentionHeads = 4,
+            NumKeyValueHeads = 4, HeadDim = 16, VocabSize = 1024, RopeTheta = 500000,
+            RopeScaling = new RopeScaling("llama3", 8, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositionEmbeddings: 8192),
+        }, folder);
+        var file = Path.Combine(TestPaths.NewTempDir(), "llama3.gguf");
+        GgufExporter.Export(folder, file, new GgufExportOptions { TensorType = GgmlType.F32 });
+        var factors = GgufFile.Open(file).ReadFloats("rope_freqs.weight");
+        // Wavelengths 2π·500000^(2i/16): i = 0 is far below 8192/4 (kept, factor 1), i = 7 (≈ 6·10⁵) far above 8192 (factor 8).
+        Assert.Equal(8, factors.Length);
+        Assert.Equal(1f, factors[0]);
+        Assert.Equal(8f, factors[7]);
+        Assert.True(factors.Zip(factors.Skip(1)).All(p => p.First <= p.Second));
+        var e = Assert.Throws<NotSupportedException>(() => GgufImporter.ToFolder(file, Path.Combine(TestPaths.NewTempDir(), "back")));
+        Assert.Contains("rope_freqs", e.Message);
+    }
+
+    [Fact]
     public void Importer_load_gives_a_language_model_named_by_the_gguf_file()
     {
         var file = Path.Combine(TestPaths.NewTempDir(), "stories.gguf");
