@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Kit.Calibration;
 using Kit.Data;
+using Kit.Formats;
 using Kit.Quantization;
 
 namespace Kit.Cli.Commands;
@@ -27,14 +28,15 @@ internal static class QuantizeCommand
         var samples = new Option<int>("--samples") { Description = "Calibration sequences", DefaultValueFactory = _ => 512 };
         var seqLen = new Option<int>("--seq-len") { Description = "Tokens per calibration sequence", DefaultValueFactory = _ => 2048 };
         var seed = new Option<int>("--seed") { Description = "Calibration sampling seed", DefaultValueFactory = _ => 42 };
-        var output = new Option<string>("--out") { Description = "Folder for the compressed model", Required = true };
+        var output = new Option<string>("--out") { Description = "Folder for the compressed model (a .gguf file with --format gguf)", Required = true };
+        var format = new Option<string>("--format") { Description = "compressed-tensors (vLLM), dense, or gguf (llama.cpp)", DefaultValueFactory = _ => "compressed-tensors" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace --out if it exists (only once the new model is complete)" };
         var device = CliSupport.DeviceOption();
         var json = CliSupport.JsonOption();
         var command = new Command("quantize", "Compress a model with RTN, GPTQ, SparseGPT, magnitude or Wanda, layer by layer")
         {
             model, recipeFile, method, scheme, bits, groupSize, observer, sparsity, pattern, actOrder, damping, blockSize, ignore,
-            calibration, samples, seqLen, seed, output, overwrite, device, json,
+            calibration, samples, seqLen, seed, output, format, overwrite, device, json,
         };
         command.SetAction(r => CliSupport.Run(() =>
         {
@@ -49,7 +51,14 @@ internal static class QuantizeCommand
             {
                 if (p.Module is not null) Console.Error.WriteLine($"layer {p.Layer + 1}/{p.Layers}  {p.Module,-36} relative error {p.RelativeError:E2}");
             });
-            var report = ModelCompression.Compress(r.GetValue(model)!, r.GetValue(output)!, recipe, request,
+            var saveFormat = r.GetValue(format)!.ToLowerInvariant() switch
+            {
+                "compressed-tensors" => SaveFormat.CompressedTensors,
+                "dense" => SaveFormat.Dense,
+                "gguf" => SaveFormat.Gguf,
+                var other => throw new ArgumentException($"unknown format '{other}' (use compressed-tensors, dense or gguf)"),
+            };
+            var report = ModelExport.CompressAndSave(r.GetValue(model)!, r.GetValue(output)!, saveFormat, recipe, request,
                 new SequentialOptions { Device = r.GetValue(device)!, Overwrite = r.GetValue(overwrite) }, progress, log);
             if (asJson) CliSupport.PrintJson(report);
             else

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Kit.Formats.CompressedTensors;
 using Kit.Models;
 using Kit.Models.Safetensors;
 using Kit.Quantization;
@@ -45,6 +46,10 @@ public static class SequentialCompressor
         if (Directory.Exists(outputFolder) && Directory.EnumerateFileSystemEntries(outputFolder).Any() && !options.Overwrite)
             throw new IOException($"{outputFolder} already exists and is not empty; choose another --out or allow overwriting");
 
+        // Checked before any work: a scheme vLLM cannot serve is refused here, not after an hour of GPTQ.
+        var writer = options.Format == OutputFormat.CompressedTensors && recipe.Weights is not null
+            ? new CompressedTensorsWriter(recipe, StorageDType(config)) : null;
+        if (writer is not null) CheckGroupsTile(config, recipe.Weights!);
         string staging = outputFolder.TrimEnd('/', '\\') + ".partial-" + Guid.NewGuid().ToString("N")[..8];
         Directory.CreateDirectory(staging);
         var reports = new List<ModuleReport>();
@@ -67,14 +72,25 @@ public static class SequentialCompressor
                     string prefix = $"model.layers.{i}.";
                     CheckpointLoader.Load(layer, prefix, checkpoint, dtype, device);
                     var batches = new Batches(hidden, options.BatchSize, positions, mask, peak);
-                    foreach (var group in TrueSequentialGroups)
+                    var quantized = new Dictionary<string, QuantizedWeight>();
+                    try
                     {
-                        CompressGroup(layer, i, prefix, group, recipe, batches, seqLen, options, reports, progress, config.NumHiddenLayers);
-                        peak.Sample();
+                        foreach (var group in TrueSequentialGroups)
+                        {
+                            CompressGroup(layer, i, prefix, group, recipe, batches, seqLen, options, reports, progress, config.NumHiddenLayers,
+                                writer is null ? null : quantized);
+                            peak.Sample();
+                        }
+                        batches.Propagate(layer);
+                        string shard = ShardName(i + 1, shards);
+                        var dense = layer.named_parameters().Select(p => (Name: prefix + p.name, Tensor: (Tensor)p.parameter))
+                            .Where(p => !quantized.ContainsKey(p.Name[..p.Name.LastIndexOf('.')]) || !p.Name.EndsWith(".weight", StringComparison.Ordinal));
+                        WriteShard(staging, shard, dense, checkpoint, weightMap, writer?.LayerTensors(quantized));
                     }
-                    batches.Propagate(layer);
-                    string shard = ShardName(i + 1, shards);
-                    WriteShard(staging, shard, layer.named_parameters().Select(p => (prefix + p.name, (Tensor)p.parameter)), checkpoint, weightMap);
+                    finally
+                    {
+                        foreach (var q in quantized.Values) q.Dispose();
+                    }
                 }
             }
             var rest = checkpoint.Names.Where(n => !n.StartsWith("model.layers.", StringComparison.Ordinal)).ToList();
@@ -82,6 +98,8 @@ public static class SequentialCompressor
             peak.Sample();
             WriteIndex(staging, weightMap);
             CopyModelFiles(modelFolder, staging);
+            if (writer is not null)
+                CompressedTensorsWriter.WriteQuantizationConfig(Path.Combine(staging, "config.json"), writer.Config.ToJson());
 
             var report = new CompressionReport(recipe, reports, samples.Count, seqLen, clock.Elapsed.TotalSeconds,
                 peak.AnonymousBytes, Process.GetCurrentProcess().PeakWorkingSet64, Path.GetFullPath(outputFolder));
@@ -97,7 +115,8 @@ public static class SequentialCompressor
     }
 
     static void CompressGroup(DecoderLayer layer, int index, string prefix, string[] group, CompressionRecipe recipe, Batches batches,
-        int seqLen, SequentialOptions options, List<ModuleReport> reports, IProgress<CompressionProgress>? progress, int layers)
+        int seqLen, SequentialOptions options, List<ModuleReport> reports, IProgress<CompressionProgress>? progress, int layers,
+        Dictionary<string, QuantizedWeight>? keep)
     {
         var names = group.Where(n => recipe.Applies(prefix + n)).ToList();
         if (names.Count == 0) return;
@@ -119,7 +138,9 @@ public static class SequentialCompressor
             var original = linear.Weight.detach().clone();
             var result = ModuleCompressor.Compress(recipe, original, hessian?.H);
             linear.Weight.copy_(result.Weight);
-            result.Quantized?.Dispose();
+            if (keep is not null && result.Quantized is { } q) keep[prefix + name] = q.MoveToOuterDisposeScope();
+            else if (options.QuantizedWeightSink is { } sink && result.Quantized is { } owned) sink(prefix + name, owned.MoveToOuterDisposeScope());
+            else result.Quantized?.Dispose();
             var (error, relative) = hessian is null ? (double.NaN, double.NaN) : Errors(original, linear.Weight, hessian.H, seqLen);
             double sparsity = linear.Weight.eq(0).to_type(ScalarType.Float64).mean().item<double>();
             reports.Add(new ModuleReport(index, prefix + name, original.shape[0], original.shape[1], error, relative, sparsity,
@@ -150,7 +171,8 @@ public static class SequentialCompressor
         return min > 0 ? max / min : double.PositiveInfinity;
     }
 
-    static Linear Find(DecoderLayer layer, string name) => name switch
+    // The pipeline reads dense checkpoints, so every decoder Linear here is a dense one.
+    static Linear Find(DecoderLayer layer, string name) => (Linear)(name switch
     {
         "self_attn.q_proj" => layer.SelfAttn.QProj,
         "self_attn.k_proj" => layer.SelfAttn.KProj,
@@ -160,7 +182,37 @@ public static class SequentialCompressor
         "mlp.up_proj" => layer.Mlp.UpProj,
         "mlp.down_proj" => layer.Mlp.DownProj,
         _ => throw new ArgumentException(name),
+    });
+
+    static ScalarType StorageDType(ModelConfig config) => config.TorchDtype switch
+    {
+        "bfloat16" => ScalarType.BFloat16,
+        "float16" => ScalarType.Float16,
+        _ => ScalarType.Float32,
     };
+
+    /// <summary>
+    /// Whether every Linear's input columns split into whole groups, as compressed-tensors (and vLLM's
+    /// kernels) require; Kit's own dense output also takes a shorter last group.
+    /// </summary>
+    public static bool GroupsTile(ModelConfig config, QuantizationArgs args) => GroupMismatch(config, args) is null;
+
+    static string? GroupMismatch(ModelConfig config, QuantizationArgs args)
+    {
+        if (args.Strategy != QuantizationStrategy.Group) return null;
+        int size = args.GroupSize!.Value;
+        foreach (var (what, columns) in new[] { ("hidden_size", config.HiddenSize), ("intermediate_size", config.IntermediateSize),
+                     ("num_attention_heads × head_dim", config.NumAttentionHeads * config.HeadDim) })
+            if (columns % size != 0) return $"group size {size} does not divide {what} ({columns})";
+        return null;
+    }
+
+    static void CheckGroupsTile(ModelConfig config, QuantizationArgs args)
+    {
+        if (GroupMismatch(config, args) is { } why)
+            throw new ArgumentException($"{why}, which compressed-tensors requires; choose a group size that does, per-channel scales, " +
+                "or the dense output format (--format dense)");
+    }
 
     static int CheckSamples(IReadOnlyList<int[]> samples, CompressionRecipe recipe, ModelConfig config)
     {
@@ -192,12 +244,13 @@ public static class SequentialCompressor
 
     // Tensors are saved in the checkpoint's own dtype, so a bfloat16 model stays bfloat16 on disk.
     static void WriteShard(string folder, string shard, IEnumerable<(string Name, Tensor Tensor)> tensors, SafetensorsCheckpoint source,
-        IDictionary<string, string> weightMap)
+        IDictionary<string, string> weightMap, IReadOnlyList<SafetensorsEntry>? packed = null)
     {
         using var scope = NewDisposeScope();
-        var stored = tensors.Select(t => (t.Name, t.Tensor.to_type(source.Info(t.Name).DType.ToScalarType()))).ToList();
+        var stored = tensors.Select(t => new SafetensorsEntry(t.Name, t.Tensor.to_type(source.Info(t.Name).DType.ToScalarType())))
+            .Concat(packed ?? Array.Empty<SafetensorsEntry>()).OrderBy(e => e.Name, StringComparer.Ordinal).ToList();
         SafetensorsWriter.Write(Path.Combine(folder, shard), stored, new Dictionary<string, string> { ["format"] = "pt" });
-        foreach (var (name, _) in stored) weightMap[name] = shard;
+        foreach (var entry in stored) weightMap[entry.Name] = shard;
     }
 
     static void WriteIndex(string folder, IDictionary<string, string> weightMap)

@@ -2,6 +2,15 @@ using static TorchSharp.torch;
 
 namespace Kit.Calibration;
 
+/// <summary>How a compressed model is written.</summary>
+public enum OutputFormat
+{
+    /// <summary>compressed-tensors (what vLLM serves): packed codes and scales; pruned-only models stay dense.</summary>
+    CompressedTensors,
+    /// <summary>Plain safetensors with the compressed values as dense weights (any grid, any group size).</summary>
+    Dense,
+}
+
 /// <summary>Where and how the layer-by-layer pipeline runs.</summary>
 public sealed record SequentialOptions
 {
@@ -15,6 +24,13 @@ public sealed record SequentialOptions
     public int BatchSize { get; init; } = 8;
     /// <summary>Compute each Hessian's condition number for the report (an eigen-decomposition per input).</summary>
     public bool HessianConditionNumbers { get; init; } = true;
+    /// <summary>
+    /// Receives each compressed Linear's codes and grids (by module name) and owns them afterwards; used to
+    /// export formats that need the codes themselves, such as GGUF. Only called for the dense output format.
+    /// </summary>
+    public Action<string, Kit.Quantization.QuantizedWeight>? QuantizedWeightSink { get; init; }
+    /// <summary>The format of the written model.</summary>
+    public OutputFormat Format { get; init; } = OutputFormat.CompressedTensors;
     /// <summary>Replace an existing output folder (it is only removed once the new one is complete).</summary>
     public bool Overwrite { get; init; }
 }

@@ -26,12 +26,16 @@ public sealed class CausalLM : nn.Module
     public Linear LmHead { get; }
 
     /// <summary>Creates a model with uninitialised weights.</summary>
-    public CausalLM(ModelConfig config, ScalarType dtype = ScalarType.Float32, Device? device = null) : base("CausalLM")
+    /// <param name="config">The architecture.</param>
+    /// <param name="dtype">Dtype of the dense weights and the activations.</param>
+    /// <param name="device">Where the weights live (CPU when null).</param>
+    /// <param name="linears">Modules that replace dense decoder Linears by name (packed quantized ones), or null.</param>
+    public CausalLM(ModelConfig config, ScalarType dtype = ScalarType.Float32, Device? device = null, LinearOverride? linears = null) : base("CausalLM")
     {
         Config = config;
         DType = dtype;
         Device = device ?? CPU;
-        Model = new DecoderStack(config, dtype, Device);
+        Model = new DecoderStack(config, dtype, Device, linears);
         LmHead = config.TieWordEmbeddings
             ? new Linear(Model.EmbedTokens.weight!)
             : new Linear(config.HiddenSize, config.VocabSize, false, dtype, Device);
@@ -99,8 +103,26 @@ public sealed class CausalLM : nn.Module
         return zeros(allowed.shape, wide, device).masked_fill(allowed.logical_not(), MaskedScore).unsqueeze(1);
     }
 
-    /// <summary>Bytes held by the weights (a tied matrix counted once).</summary>
+    /// <summary>Bytes held by the weights: dense parameters (a tied matrix counted once) plus packed quantized Linears.</summary>
     public long WeightBytes => named_parameters()
         .Where(p => !(Config.TieWordEmbeddings && p.name == "lm_head.weight"))
-        .Sum(p => p.parameter.NumberOfElements * p.parameter.ElementSize);
+        .Sum(p => p.parameter.NumberOfElements * p.parameter.ElementSize)
+        + DecoderLinears().Select(l => l.Module).OfType<Kit.Inference.QuantizedLinear>().Sum(q => q.WeightBytes);
+
+    /// <summary>Every Linear of the decoder layers with its checkpoint name (model.layers.N.self_attn.q_proj, ...).</summary>
+    public IEnumerable<(string Name, nn.Module<Tensor, Tensor> Module)> DecoderLinears()
+    {
+        for (int i = 0; i < Model.Layers.Count; i++)
+        {
+            var layer = Model.Layers[i];
+            string prefix = $"model.layers.{i}.";
+            yield return (prefix + "self_attn.q_proj", layer.SelfAttn.QProj);
+            yield return (prefix + "self_attn.k_proj", layer.SelfAttn.KProj);
+            yield return (prefix + "self_attn.v_proj", layer.SelfAttn.VProj);
+            yield return (prefix + "self_attn.o_proj", layer.SelfAttn.OProj);
+            yield return (prefix + "mlp.gate_proj", layer.Mlp.GateProj);
+            yield return (prefix + "mlp.up_proj", layer.Mlp.UpProj);
+            yield return (prefix + "mlp.down_proj", layer.Mlp.DownProj);
+        }
+    }
 }

@@ -10,10 +10,10 @@ public static class CheckpointLoader
     /// <summary>
     /// Fills every parameter of <paramref name="module"/> from the checkpoint tensor named
     /// <paramref name="prefix"/> + the parameter's name. <paramref name="optional"/> names parameters that
-    /// may be absent (a tied output head).
+    /// may be absent (a tied output head); <paramref name="skip"/> names those filled another way.
     /// </summary>
     public static void Load(nn.Module module, string prefix, SafetensorsCheckpoint checkpoint, ScalarType dtype, Device device,
-        Func<string, bool>? optional = null, IProgress<double>? progress = null)
+        Func<string, bool>? optional = null, IProgress<double>? progress = null, Func<string, bool>? skip = null)
     {
         var parameters = module.named_parameters().ToList();
         int done = 0;
@@ -21,6 +21,7 @@ public static class CheckpointLoader
         foreach (var (name, parameter) in parameters)
         {
             string key = prefix + name;
+            if (skip?.Invoke(key) == true) continue;
             if (!checkpoint.Contains(key))
             {
                 if (optional?.Invoke(key) == true) continue;

@@ -1,4 +1,9 @@
+using Kit.Formats.CompressedTensors;
+using Kit.Formats.Gguf;
+using Kit.Inference;
 using Kit.Models.Hub;
+using Kit.Quantization;
+using TorchSharp;
 using Kit.Models.Safetensors;
 using Kit.Models.Tokenizers;
 using Kit.Runtime;
@@ -51,14 +56,50 @@ public sealed class LanguageModel : IDisposable
     public static LanguageModel Load(string model, ModelLoadOptions? options = null)
     {
         options ??= new ModelLoadOptions();
+        if (File.Exists(model) && GgufImporter.IsGgufFile(model)) return GgufImporter.Load(model, options);
         string folder = ResolveFolder(model, options);
         var config = ModelConfig.Load(Path.Combine(folder, "config.json"));
         var device = KitDevice.Parse(options.Device);
         var dtype = ParseDType(options.DType, device);
         var tokenizer = TokenizerLoader.FromFolder(folder);
+        if (CompressedTensorsReader.IsCompressedTensors(folder))
+            return new LanguageModel(LoadCompressed(config, folder, dtype, device, options.LoadProgress), tokenizer, folder, model);
         using var checkpoint = SafetensorsCheckpoint.Open(folder);
         var network = CausalLM.FromCheckpoint(config, checkpoint, dtype, device, options.LoadProgress);
         return new LanguageModel(network, tokenizer, folder, model);
+    }
+
+    /// <summary>
+    /// A compressed-tensors model: quantized Linears stay packed (<see cref="QuantizedLinear"/>), never
+    /// dequantized to full precision at load; FP8 weights, which have no packed kernel yet, become dense.
+    /// </summary>
+    static CausalLM LoadCompressed(ModelConfig config, string folder, ScalarType dtype, TorchSharp.torch.Device device, IProgress<double>? progress)
+    {
+        using var reader = CompressedTensorsReader.Open(folder);
+        var dense = new Dictionary<string, Tensor>();
+        nn.Module<Tensor, Tensor>? Quantized(string name)
+        {
+            if (!reader.IsQuantized(name)) return null;
+            var bias = reader.Checkpoint.Contains(name + ".bias") ? reader.Checkpoint.Load(name + ".bias", dtype, device) : null;
+            var weight = reader.Read(name, device);
+            if (weight.Args.Type == QuantizationType.Float)
+            {
+                dense[name + ".weight"] = weight.Dequantize(dtype);
+                weight.Dispose();
+                return null;
+            }
+            var activations = reader.Config.GroupOf(name)?.InputActivations is { Type: QuantizationType.Int, NumBits: 8, Dynamic: true }
+                ? "int8-dynamic-token" : null;
+            return QuantizedLinear.From(weight, bias, activations);
+        }
+        var network = new CausalLM(config, dtype, device, Quantized);
+        using (no_grad())
+            foreach (var (name, parameter) in network.named_parameters())
+                if (dense.Remove(name, out var value)) { parameter.copy_(value); value.Dispose(); }
+        CheckpointLoader.Load(network, "", reader.Checkpoint, dtype, device,
+            key => key == "lm_head.weight" && config.TieWordEmbeddings, progress,
+            skip: key => reader.IsQuantizationTensor(key) || (key.EndsWith(".weight", StringComparison.Ordinal) && reader.IsQuantized(key[..^7])));
+        return network;
     }
 
     /// <summary>Turns a model argument into a local folder, downloading hub ids.</summary>

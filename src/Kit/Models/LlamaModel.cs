@@ -8,6 +8,12 @@ namespace Kit.Models;
 // decoder layer, model. Sub-modules are registered under Hugging Face's names so that parameter
 // names equal checkpoint keys (model.layers.0.self_attn.q_proj.weight).
 
+/// <summary>
+/// Supplies the module for the Linear called <paramref name="name"/> (e.g. model.layers.0.self_attn.q_proj)
+/// when it should not be a dense <see cref="Linear"/> (a packed quantized one), or null for a dense one.
+/// </summary>
+public delegate nn.Module<Tensor, Tensor>? LinearOverride(string name);
+
 /// <summary>Root-mean-square layer norm, computed in float32 (or wider) as Hugging Face does.</summary>
 public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
@@ -134,22 +140,23 @@ public sealed class Attention : nn.Module
     readonly RotaryEmbedding rope;
 
     /// <summary>Query projection.</summary>
-    public Linear QProj { get; }
+    public nn.Module<Tensor, Tensor> QProj { get; }
     /// <summary>Key projection.</summary>
-    public Linear KProj { get; }
+    public nn.Module<Tensor, Tensor> KProj { get; }
     /// <summary>Value projection.</summary>
-    public Linear VProj { get; }
+    public nn.Module<Tensor, Tensor> VProj { get; }
     /// <summary>Output projection.</summary>
-    public Linear OProj { get; }
+    public nn.Module<Tensor, Tensor> OProj { get; }
 
     /// <summary>Creates the attention block of one decoder layer.</summary>
-    public Attention(ModelConfig c, RotaryEmbedding rope, ScalarType dtype, Device device) : base("Attention")
+    public Attention(ModelConfig c, RotaryEmbedding rope, ScalarType dtype, Device device, string prefix = "", LinearOverride? linears = null)
+        : base("Attention")
     {
         (heads, kvHeads, headDim, this.rope) = (c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, rope);
-        QProj = new Linear(c.HiddenSize, heads * headDim, c.AttentionQkvBias, dtype, device);
-        KProj = new Linear(c.HiddenSize, kvHeads * headDim, c.AttentionQkvBias, dtype, device);
-        VProj = new Linear(c.HiddenSize, kvHeads * headDim, c.AttentionQkvBias, dtype, device);
-        OProj = new Linear(heads * headDim, c.HiddenSize, c.AttentionOutputBias, dtype, device);
+        QProj = linears?.Invoke(prefix + "q_proj") ?? new Linear(c.HiddenSize, heads * headDim, c.AttentionQkvBias, dtype, device);
+        KProj = linears?.Invoke(prefix + "k_proj") ?? new Linear(c.HiddenSize, kvHeads * headDim, c.AttentionQkvBias, dtype, device);
+        VProj = linears?.Invoke(prefix + "v_proj") ?? new Linear(c.HiddenSize, kvHeads * headDim, c.AttentionQkvBias, dtype, device);
+        OProj = linears?.Invoke(prefix + "o_proj") ?? new Linear(heads * headDim, c.HiddenSize, c.AttentionOutputBias, dtype, device);
         register_module("q_proj", QProj);
         register_module("k_proj", KProj);
         register_module("v_proj", VProj);
@@ -190,18 +197,18 @@ public sealed class Attention : nn.Module
 public sealed class Mlp : nn.Module<Tensor, Tensor>
 {
     /// <summary>Gate projection (the SiLU branch).</summary>
-    public Linear GateProj { get; }
+    public nn.Module<Tensor, Tensor> GateProj { get; }
     /// <summary>Up projection (the linear branch).</summary>
-    public Linear UpProj { get; }
+    public nn.Module<Tensor, Tensor> UpProj { get; }
     /// <summary>Down projection back to the residual width.</summary>
-    public Linear DownProj { get; }
+    public nn.Module<Tensor, Tensor> DownProj { get; }
 
     /// <summary>Creates the MLP of one decoder layer.</summary>
-    public Mlp(ModelConfig c, ScalarType dtype, Device device) : base("Mlp")
+    public Mlp(ModelConfig c, ScalarType dtype, Device device, string prefix = "", LinearOverride? linears = null) : base("Mlp")
     {
-        GateProj = new Linear(c.HiddenSize, c.IntermediateSize, c.MlpBias, dtype, device);
-        UpProj = new Linear(c.HiddenSize, c.IntermediateSize, c.MlpBias, dtype, device);
-        DownProj = new Linear(c.IntermediateSize, c.HiddenSize, c.MlpBias, dtype, device);
+        GateProj = linears?.Invoke(prefix + "gate_proj") ?? new Linear(c.HiddenSize, c.IntermediateSize, c.MlpBias, dtype, device);
+        UpProj = linears?.Invoke(prefix + "up_proj") ?? new Linear(c.HiddenSize, c.IntermediateSize, c.MlpBias, dtype, device);
+        DownProj = linears?.Invoke(prefix + "down_proj") ?? new Linear(c.IntermediateSize, c.HiddenSize, c.MlpBias, dtype, device);
         register_module("gate_proj", GateProj);
         register_module("up_proj", UpProj);
         register_module("down_proj", DownProj);
@@ -228,10 +235,11 @@ public sealed class DecoderLayer : nn.Module
     public RmsNorm PostAttentionLayerNorm { get; }
 
     /// <summary>Creates one decoder layer.</summary>
-    public DecoderLayer(ModelConfig c, RotaryEmbedding rope, ScalarType dtype, Device device) : base("DecoderLayer")
+    public DecoderLayer(ModelConfig c, RotaryEmbedding rope, ScalarType dtype, Device device, string prefix = "", LinearOverride? linears = null)
+        : base("DecoderLayer")
     {
-        SelfAttn = new Attention(c, rope, dtype, device);
-        Mlp = new Mlp(c, dtype, device);
+        SelfAttn = new Attention(c, rope, dtype, device, prefix + "self_attn.", linears);
+        Mlp = new Mlp(c, dtype, device, prefix + "mlp.", linears);
         InputLayerNorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, dtype, device);
         PostAttentionLayerNorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, dtype, device);
         register_module("self_attn", SelfAttn);
@@ -260,12 +268,12 @@ public sealed class DecoderStack : nn.Module
     public RmsNorm Norm { get; }
 
     /// <summary>Creates the stack.</summary>
-    public DecoderStack(ModelConfig c, ScalarType dtype, Device device) : base("DecoderStack")
+    public DecoderStack(ModelConfig c, ScalarType dtype, Device device, LinearOverride? linears = null) : base("DecoderStack")
     {
         EmbedTokens = nn.Embedding(c.VocabSize, c.HiddenSize, device: device, dtype: dtype);
         EmbedTokens.weight!.requires_grad = false;
         var rope = new RotaryEmbedding(c, device);
-        Layers = new ModuleList<DecoderLayer>(Enumerable.Range(0, c.NumHiddenLayers).Select(_ => new DecoderLayer(c, rope, dtype, device)).ToArray());
+        Layers = new ModuleList<DecoderLayer>(Enumerable.Range(0, c.NumHiddenLayers).Select(i => new DecoderLayer(c, rope, dtype, device, $"model.layers.{i}.", linears)).ToArray());
         Norm = new RmsNorm(c.HiddenSize, c.RmsNormEps, dtype, device);
         register_module("embed_tokens", EmbedTokens);
         register_module("layers", Layers);

@@ -30,7 +30,7 @@ public sealed class SequentialCompressorTests
     {
         var output = Path.Combine(TestPaths.NewTempDir(), "rtn");
         var report = SequentialCompressor.Run(TestPaths.Stories260K, output, Rtn4, TinyStoriesWindows(8, 64),
-            new SequentialOptions { Device = "cpu" });
+            new SequentialOptions { Device = "cpu", Format = OutputFormat.Dense });
 
         Assert.Equal(5 * 7, report.Modules.Count);
         Assert.Equal("model.layers.0.self_attn.q_proj", report.Modules[0].Module);

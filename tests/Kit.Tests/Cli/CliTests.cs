@@ -78,7 +78,7 @@ public sealed class QuantizeCliTests
         var output = Path.Combine(cwd, "gptq");
         var tinyStories = Path.Combine(TestPaths.Shared, "data", "tinystories", "tinystories_validation_head.txt");
         var q = KitProcess.Run(cwd, "quantize", "--model", TestPaths.Stories260K, "--method", "gptq", "--scheme", "W4A16", "--group-size", "32",
-            "--calibration", tinyStories, "--samples", "16", "--seq-len", "128", "--out", output, "--json");
+            "--calibration", tinyStories, "--samples", "16", "--seq-len", "128", "--out", output, "--format", "dense", "--json");
         Assert.True(q.ExitCode == 0, q.Stderr);
         var modules = q.Json["modules"]!.AsArray();
         Assert.Equal(35, modules.Count);

@@ -15,7 +15,7 @@ public sealed class RandomModelTests
         Assert.Equal(config.NumHiddenLayers + 1, Directory.GetFiles(folder, "*.safetensors").Length);
         using var lm = LanguageModel.Load(folder, new ModelLoadOptions { Device = "cpu" });
         Assert.Equal(config.ParameterCount, lm.Model.parameters().Sum(p => p.NumberOfElements));
-        var q = lm.Model.Model.Layers[1].SelfAttn.QProj.Weight;
+        var q = ((Linear)lm.Model.Model.Layers[1].SelfAttn.QProj).Weight;
         Assert.InRange(q.std().item<float>(), 0.018, 0.022);
         Assert.InRange(q.mean().item<float>(), -0.002, 0.002);
         Assert.True(lm.Model.Model.Norm.Weight.eq(1).all().item<bool>());

@@ -1,0 +1,59 @@
+using Kit.Calibration;
+using Kit.Formats.Gguf;
+using Kit.Quantization;
+
+namespace Kit.Formats;
+
+/// <summary>The formats <c>kit quantize</c> writes.</summary>
+public enum SaveFormat
+{
+    /// <summary>compressed-tensors, served by vLLM (the default).</summary>
+    CompressedTensors,
+    /// <summary>Dense safetensors holding the compressed values.</summary>
+    Dense,
+    /// <summary>A single GGUF file for llama.cpp and Ollama.</summary>
+    Gguf,
+}
+
+/// <summary>Compresses a model and saves it in the chosen format.</summary>
+public static class ModelExport
+{
+    /// <summary>
+    /// Runs <see cref="ModelCompression.Compress"/> and writes <paramref name="output"/>: a model folder, or for
+    /// GGUF a <c>.gguf</c> file (quantized Linears whose grids match Q4_0/Q8_0 blocks are written losslessly).
+    /// </summary>
+    public static CompressionReport CompressAndSave(string model, string output, SaveFormat format, CompressionRecipe recipe,
+        CalibrationRequest? calibration, SequentialOptions options, IProgress<CompressionProgress>? progress = null, Action<string>? log = null)
+    {
+        if (format != SaveFormat.Gguf)
+            return ModelCompression.Compress(model, output, recipe, calibration,
+                options with { Format = format == SaveFormat.Dense ? OutputFormat.Dense : OutputFormat.CompressedTensors }, progress, log);
+
+        if (File.Exists(output) && !options.Overwrite)
+            throw new IOException($"{output} already exists; choose another --out or allow overwriting");
+        string folder = output + ".partial-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            var weights = new Dictionary<string, QuantizedWeight>();
+            try
+            {
+                var report = ModelCompression.Compress(model, folder, recipe, calibration,
+                    options with { Format = OutputFormat.Dense, Overwrite = false, QuantizedWeightSink = (name, w) => weights[name] = w }, progress, log);
+                var type = recipe.Weights is { NumBits: <= 4 } ? GgmlType.Q4_0 : recipe.Weights is null ? GgmlType.F16 : GgmlType.Q8_0;
+                var export = GgufExporter.Export(folder, output, new GgufExportOptions { TensorType = type, QuantizedWeights = weights });
+                foreach (var note in export.Notes) log?.Invoke(note);
+                log?.Invoke($"{export.Tensors.Count(t => t.Origin == GgufTensorOrigin.Lossless)} tensors written losslessly from their codes, " +
+                    $"{export.Tensors.Count(t => t.Origin == GgufTensorOrigin.Requantized)} requantized");
+                return report with { OutputFolder = Path.GetFullPath(output) };
+            }
+            finally
+            {
+                foreach (var w in weights.Values) w.Dispose();
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+}
