@@ -1,9 +1,12 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using Kit.Calibration;
+using Kit.Data;
 using Kit.Evaluation;
 using Kit.Inference;
 using Kit.Models;
+using Kit.Quantization;
 
 namespace Kit.Tour;
 
@@ -14,9 +17,20 @@ namespace Kit.Tour;
 /// <param name="Generation">Its greedy continuation with timings.</param>
 /// <param name="PerplexityText">The text perplexity was measured on.</param>
 /// <param name="Perplexity">Perplexity on that text.</param>
+/// <param name="Compressed">The same model compressed with GPTQ to 4 bits, measured the same way.</param>
 /// <param name="ReportFolder">Where report.md and report.json were written.</param>
 public sealed record TourReport(ModelSummary Model, double LoadMs, string Prompt, GenerationResult Generation,
-    string PerplexityText, PerplexityResult Perplexity, string ReportFolder);
+    string PerplexityText, PerplexityResult Perplexity, CompressedTour Compressed, string ReportFolder);
+
+/// <summary>The compressed leg of the tour.</summary>
+/// <param name="Recipe">How it was compressed.</param>
+/// <param name="Folder">The compressed-tensors folder written.</param>
+/// <param name="CompressSeconds">Time to compress.</param>
+/// <param name="WeightBytes">Bytes its weights hold in memory (packed).</param>
+/// <param name="Generation">Its greedy continuation of the same prompt.</param>
+/// <param name="Perplexity">Its perplexity on the same text.</param>
+public sealed record CompressedTour(string Recipe, string Folder, double CompressSeconds, long WeightBytes,
+    GenerationResult Generation, PerplexityResult Perplexity);
 
 /// <summary>
 /// Kit's main job end to end on one model: load it, generate, measure perplexity, and write a report.
@@ -46,11 +60,34 @@ public static class KitTour
 
         string folder = Path.Combine(runsFolder, "tour-" + DateTime.Now.ToString("yyyyMMdd-HHmmss"));
         Directory.CreateDirectory(folder);
-        var report = new TourReport(summary, loadMs, prompt, generation, textPath, ppl, Path.GetFullPath(folder));
+        var compressed = CompressLeg(model, Path.Combine(folder, "gptq-w4a16"), prompt, textPath, lm.Config.MaxPositionEmbeddings, log);
+        log?.Invoke($"weights: {summary.WeightBytes / 1048576.0:F2} MiB dense, {compressed.WeightBytes / 1048576.0:F2} MiB packed");
+        var report = new TourReport(summary, loadMs, prompt, generation, textPath, ppl, compressed, Path.GetFullPath(folder));
         File.WriteAllText(Path.Combine(folder, "report.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         File.WriteAllText(Path.Combine(folder, "report.md"), ToMarkdown(report));
         log?.Invoke($"\nreport: {Path.Combine(report.ReportFolder, "report.md")}");
         return report;
+    }
+
+    // GPTQ W4A16 with one scale per output row (every layer width allows it), calibrated on text the model
+    // writes itself so that the tour needs no corpus, saved as compressed-tensors and loaded packed.
+    static CompressedTour CompressLeg(string model, string folder, string prompt, string textPath, int context, Action<string>? log)
+    {
+        var recipe = new CompressionRecipe
+        {
+            Method = CompressionMethod.Gptq, Scheme = "W4A16",
+            Weights = QuantizationPresets.W4A16 with { Strategy = QuantizationStrategy.Channel, GroupSize = null },
+        };
+        log?.Invoke("\ncompressing with GPTQ W4A16 (per channel), calibrated on 32 sequences the model writes itself:");
+        var report = ModelCompression.Compress(model, folder, recipe,
+            new CalibrationRequest(GeneratedCalibration.SourceName, new CalibrationOptions { NumSamples = 32, SequenceLength = 128, Seed = 0 }),
+            new SequentialOptions { HessianConditionNumbers = false });
+        using var lm = LanguageModel.Load(folder);
+        var generation = lm.Generate(prompt, new GenerationOptions { MaxNewTokens = 80 });
+        log?.Invoke(prompt + generation.Text);
+        var ppl = lm.PerplexityOfFile(textPath, seqLen: Math.Min(256, context));
+        log?.Invoke($"perplexity {ppl.Value:F3} after compression ({report.Seconds:F1} s to compress)");
+        return new CompressedTour("GPTQ W4A16 per channel", Path.GetFullPath(folder), report.Seconds, lm.Model.WeightBytes, generation, ppl);
     }
 
     /// <summary>The report as Markdown.</summary>
@@ -66,7 +103,14 @@ public static class KitTour
         sb.AppendLine($"| --- | --- | --- | --- |");
         sb.AppendLine($"| {r.Generation.TimeToFirstTokenMs:F1} ms | {r.Generation.TokensPerSecond:F1} | {r.Generation.TokenIds.Count} | {r.Generation.StopReason} |").AppendLine();
         sb.AppendLine("## Perplexity").AppendLine();
-        sb.AppendLine($"{r.Perplexity.Value:F3} on `{Path.GetFileName(r.PerplexityText)}` ({r.Perplexity.PredictedTokens} predicted tokens, {r.Perplexity.Windows} windows).");
+        sb.AppendLine($"{r.Perplexity.Value:F3} on `{Path.GetFileName(r.PerplexityText)}` ({r.Perplexity.PredictedTokens} predicted tokens, {r.Perplexity.Windows} windows).").AppendLine();
+        sb.AppendLine($"## Compressed: {r.Compressed.Recipe}").AppendLine();
+        sb.AppendLine($"> {r.Prompt}{r.Compressed.Generation.Text.Replace("\n", "\n> ")}").AppendLine();
+        sb.AppendLine("| | dense | compressed |");
+        sb.AppendLine("| --- | --- | --- |");
+        sb.AppendLine($"| perplexity | {r.Perplexity.Value:F3} | {r.Compressed.Perplexity.Value:F3} |");
+        sb.AppendLine($"| weights in memory | {r.Model.WeightBytes / 1048576.0:F2} MiB | {r.Compressed.WeightBytes / 1048576.0:F2} MiB |");
+        sb.AppendLine($"| decode tokens/s | {r.Generation.TokensPerSecond:F1} | {r.Compressed.Generation.TokensPerSecond:F1} |");
         return sb.ToString();
     }
 }
