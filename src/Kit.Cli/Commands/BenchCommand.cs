@@ -123,7 +123,7 @@ internal static class BenchCommand
         var t = x.Timings;
         Console.WriteLine($"{x.Model} ({x.Format}, {x.DType}, {x.PackedLinears} packed Linears, {x.Device}, {x.Threads} threads, load average {x.LoadAverage:F2})");
         Console.WriteLine($"  weights {MiB(x.WeightBytes)} in memory ({MiB(x.StreamedBytesPerToken)} read per decode step), {MiB(x.DiskBytes)} on disk; " +
-            $"peak RSS {MiB(x.PeakResidentBytes)}, peak anonymous {MiB(x.PeakAnonymousBytes)}; loaded in {x.LoadSeconds:F1} s");
+            $"peak RSS {MiB(x.PeakResidentBytes)}, peak anonymous {MiB(x.PeakAnonymousBytes)} (before loading {MiB(x.BaselineAnonymousBytes)}); loaded in {x.LoadSeconds:F1} s");
         Console.WriteLine($"  batch {x.Batch}, prompt {x.PromptTokens}, {x.NewTokens} new tokens, {x.Repeats} runs, median (min–max):");
         Console.WriteLine($"  time to first token {t.TimeToFirstTokenMs.ToString("F0")} ms");
         Console.WriteLine($"  decode {t.DecodeTokensPerSecond.ToString("F2")} tok/s per sequence, {t.BatchDecodeTokensPerSecond.ToString("F2")} tok/s at batch {x.Batch}");
@@ -144,14 +144,14 @@ internal static class BenchCommand
     {
         var first = results[0];
         Console.WriteLine($"batch {first.Batch}, prompt {first.PromptTokens}, {first.NewTokens} new tokens, {first.Repeats} runs; bandwidth {first.BandwidthGBps:F1} GB/s; medians (min–max)");
-        Console.WriteLine("| model | format | weights | on disk | peak RSS | peak anon | first token ms | decode tok/s | ÷ first | ÷ llama.cpp | of floor |");
+        Console.WriteLine("| model | format | weights | on disk | peak RSS | peak anon (before load) | first token ms | decode tok/s | ÷ first | ÷ llama.cpp | of floor |");
         Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         double baseline = first.Timings.DecodeTokensPerSecond.Median;
         double? reference = llama?.Timings.DecodeTokensPerSecond.Median;
         foreach (var x in results)
         {
             double decode = x.Timings.DecodeTokensPerSecond.Median;
-            Console.WriteLine($"| {x.Model} | {x.Format} | {MiB(x.WeightBytes)} | {MiB(x.DiskBytes)} | {MiB(x.PeakResidentBytes)} | {MiB(x.PeakAnonymousBytes)} | " +
+            Console.WriteLine($"| {x.Model} | {x.Format} | {MiB(x.WeightBytes)} | {MiB(x.DiskBytes)} | {MiB(x.PeakResidentBytes)} | {MiB(x.PeakAnonymousBytes)} ({MiB(x.BaselineAnonymousBytes)}) | " +
                 $"{x.Timings.TimeToFirstTokenMs.ToString("F0")} | {x.Timings.DecodeTokensPerSecond.ToString("F2")} | {decode / baseline:F2}× | " +
                 $"{(reference is double l ? $"{decode / l:F2}×" : "–")} | {x.DecodeFractionOfFloor:P0} |");
         }

@@ -23,9 +23,11 @@ public static class InferenceBenchmark
     {
         o.Validate();
         double bandwidth = o.BandwidthGBps ?? KernelBenchmark.MemoryBandwidthGBps();
-        // Earlier models measured in this process must not set this one's peak.
-        GC.Collect();
+        // Earlier models and the bandwidth probe's array must not set this one's peak: aggressive collection hands
+        // the freed managed heap back to the system before the peak is reset.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         ProcessMemory.ResetPeak();
+        long baselineAnonymous = ProcessMemory.AnonymousResidentBytes();
         var clock = Stopwatch.StartNew();
         using var lm = LanguageModel.Load(o.Model, new ModelLoadOptions { Device = o.Device, DType = o.DType });
         double loadSeconds = clock.Elapsed.TotalSeconds;
@@ -52,7 +54,7 @@ public static class InferenceBenchmark
         return new InferenceBenchmarkResult(o.Model, FormatOf(o.Model, lm.Folder), lm.Model.DType.ToString(), lm.Model.Device.ToString(),
             TorchSharp.torch.get_num_threads(), lm.Model.DecoderLinears().Count(l => l.Module is QuantizedLinear),
             o.Batch, o.PromptTokens, o.NewTokens, o.Repeats, loadSeconds, timings,
-            lm.Model.WeightBytes, streamed, DiskBytes(o.Model, lm.Folder), ProcessMemory.PeakResidentBytes(), peakAnonymous,
+            lm.Model.WeightBytes, streamed, DiskBytes(o.Model, lm.Folder), ProcessMemory.PeakResidentBytes(), peakAnonymous, baselineAnonymous,
             bandwidth, floor, timings.DecodeTokensPerSecond.Median / floor, ProcessMemory.LoadAverage());
     }
 

@@ -21,11 +21,12 @@ namespace Kit.Benchmarks;
 /// <param name="DiskBytes">The safetensors files of the model folder, or the .gguf file.</param>
 /// <param name="PeakResidentBytes">VmHWM from loading to the end of the last run (pages of mapped files count).</param>
 /// <param name="PeakAnonymousBytes">Largest RssAnon sampled after loading and after each run.</param>
+/// <param name="BaselineAnonymousBytes">RssAnon just before loading: the runtime, libtorch and whatever earlier work left.</param>
 /// <param name="BandwidthGBps">Memory bandwidth used for the floor (measured or given).</param>
 /// <param name="FloorTokensPerSecond">The most tokens/s batch-1 decode can reach: bandwidth ÷ streamed bytes.</param>
 /// <param name="DecodeFractionOfFloor">Median per-sequence decode speed ÷ <paramref name="FloorTokensPerSecond"/>.</param>
 /// <param name="LoadAverage">The machine's one-minute load average at the end, since other work skews the figures.</param>
 public sealed record InferenceBenchmarkResult(string Model, string Format, string DType, string Device, int Threads, int PackedLinears,
     int Batch, int PromptTokens, int NewTokens, int Repeats, double LoadSeconds, DecodeTimings Timings,
-    long WeightBytes, long StreamedBytesPerToken, long DiskBytes, long PeakResidentBytes, long PeakAnonymousBytes,
+    long WeightBytes, long StreamedBytesPerToken, long DiskBytes, long PeakResidentBytes, long PeakAnonymousBytes, long BaselineAnonymousBytes,
     double BandwidthGBps, double FloorTokensPerSecond, double DecodeFractionOfFloor, double LoadAverage);
