@@ -1,17 +1,164 @@
 using System.CommandLine;
 using Kit.Benchmarks;
+using Kit.Cli.Benchmarks;
+using Kit.Inference.Kernels;
 using Kit.Quantization;
 
 namespace Kit.Cli.Commands;
 
-/// <summary><c>kit bench</c>: reproducible timings; <c>kit bench gptq</c> times GPTQ on one layer.</summary>
+/// <summary>
+/// <c>kit bench --model M</c>: generation speed and memory of a model; <c>kit bench compare</c> several models and
+/// llama.cpp in one process; <c>kit bench llama-cpp</c> llama.cpp alone; <c>kit bench gptq</c> GPTQ on one layer.
+/// </summary>
 internal static class BenchCommand
 {
+    /// <summary>The options every generation benchmark shares.</summary>
+    sealed class RunOptions
+    {
+        public readonly Option<int> Batch = new("--batch") { Description = "Sequences decoded together", DefaultValueFactory = _ => 1 };
+        public readonly Option<int> PromptTokens = new("--prompt-tokens") { Description = "Random prompt ids per sequence", DefaultValueFactory = _ => 64 };
+        public readonly Option<int> NewTokens = new("--new-tokens") { Description = "Generated tokens per sequence and run", DefaultValueFactory = _ => 32 };
+        public readonly Option<int> Repeats = new("--repeats") { Description = "Timed runs after one warm-up", DefaultValueFactory = _ => 3 };
+        public readonly Option<int> Seed = new("--seed") { Description = "Seed of the prompt ids", DefaultValueFactory = _ => 0 };
+        public readonly Option<string> Device = new("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "cpu" };
+        public readonly Option<string> DType = CliSupport.DTypeOption();
+        public readonly Option<int> LlamaThreads = new("--llama-threads") { Description = "llama.cpp's threads", DefaultValueFactory = _ => 2 };
+        public readonly Option<bool> Json = CliSupport.JsonOption();
+
+        public void AddTo(Command command)
+        {
+            foreach (var option in new Option[] { Batch, PromptTokens, NewTokens, Repeats, Seed, Device, DType, LlamaThreads, Json })
+                command.Options.Add(option);
+        }
+
+        public InferenceBenchmarkOptions For(ParseResult r, string model, double? bandwidth) => new()
+        {
+            Model = model, Batch = r.GetValue(Batch), PromptTokens = r.GetValue(PromptTokens), NewTokens = r.GetValue(NewTokens),
+            Repeats = r.GetValue(Repeats), Seed = r.GetValue(Seed), Device = r.GetValue(Device)!, DType = r.GetValue(DType)!, BandwidthGBps = bandwidth,
+        };
+
+        public LlamaCppBenchmarkResult LlamaCpp(ParseResult r, string gguf, Action<string>? log) =>
+            LlamaCppBenchmark.Run(gguf, r.GetValue(PromptTokens), r.GetValue(NewTokens), r.GetValue(Repeats), r.GetValue(LlamaThreads), r.GetValue(Seed), log);
+    }
+
     public static Command Create()
     {
-        var bench = new Command("bench", "Measure speed and memory");
+        var model = new Option<string>("--model", "-m") { Description = "A model folder, compressed-tensors folder, .gguf file, hub id or 'default'" };
+        var llamaCpp = new Option<string?>("--llama-cpp") { Description = "Also measure llama.cpp on this GGUF file, same prompt and tokens (batch 1)" };
+        var run = new RunOptions();
+        var bench = new Command("bench", "Measure generation speed and memory of a model (or see the subcommands)") { model, llamaCpp };
+        run.AddTo(bench);
+        bench.SetAction(r => CliSupport.Run(() =>
+        {
+            var name = r.GetValue(model);
+            if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("--model is required (a folder, .gguf file, hub id or 'default'), or use a subcommand: compare, llama-cpp, gptq");
+            var options = run.For(r, name, null);
+            options.Validate();
+            var gguf = r.GetValue(llamaCpp);
+            if (gguf != null && options.Batch != 1) throw new ArgumentException("--llama-cpp measures batch 1 only; drop --batch or --llama-cpp");
+            bool asJson = r.GetValue(run.Json);
+            Action<string> log = Console.Error.WriteLine;
+            var result = InferenceBenchmark.Run(options, log);
+            var llama = gguf is null ? null : run.LlamaCpp(r, gguf, log);
+            if (asJson) CliSupport.PrintJson(new { kit = result, llama_cpp = llama });
+            else
+            {
+                Print(result);
+                if (llama != null) Print(llama, result.Timings.DecodeTokensPerSecond.Median);
+            }
+            return 0;
+        }));
+        bench.Subcommands.Add(Compare());
+        bench.Subcommands.Add(LlamaCpp());
         bench.Subcommands.Add(Gptq());
         return bench;
+    }
+
+    static Command Compare()
+    {
+        var models = new Option<string>("--models") { Description = "Comma-separated models, measured in order; ratios are against the first", Required = true };
+        var gguf = new Option<string?>("--gguf") { Description = "Also measure llama.cpp on this GGUF file (batch 1)" };
+        var run = new RunOptions();
+        var command = new Command("compare", "Measure several models, and llama.cpp on a GGUF file, one after another in this process") { models, gguf };
+        run.AddTo(command);
+        command.SetAction(r => CliSupport.Run(() =>
+        {
+            var names = r.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (names.Length == 0) throw new ArgumentException("--models: give at least one model");
+            var file = r.GetValue(gguf);
+            run.For(r, names[0], null).Validate();
+            if (file != null && r.GetValue(run.Batch) != 1) throw new ArgumentException("--gguf (llama.cpp) measures batch 1 only; drop --batch or --gguf");
+            Action<string> log = Console.Error.WriteLine;
+            double bandwidth = KernelBenchmark.MemoryBandwidthGBps();
+            log($"memory bandwidth {bandwidth:F1} GB/s");
+            var results = names.Select(n => InferenceBenchmark.Run(run.For(r, n, bandwidth), log)).ToList();
+            var llama = file is null ? null : run.LlamaCpp(r, file, log);
+            if (r.GetValue(run.Json)) CliSupport.PrintJson(new { bandwidth_gbps = bandwidth, kit = results, llama_cpp = llama });
+            else PrintTable(results, llama);
+            return 0;
+        }));
+        return command;
+    }
+
+    static Command LlamaCpp()
+    {
+        var gguf = new Option<string>("--gguf") { Description = "The GGUF file", Required = true };
+        var run = new RunOptions();
+        var command = new Command("llama-cpp", "Measure llama.cpp (LLamaSharp CPU backend) on a GGUF file at batch 1") { gguf };
+        run.AddTo(command);
+        command.SetAction(r => CliSupport.Run(() =>
+        {
+            var result = run.LlamaCpp(r, r.GetValue(gguf)!, Console.Error.WriteLine);
+            if (r.GetValue(run.Json)) CliSupport.PrintJson(result);
+            else Print(result, null);
+            return 0;
+        }));
+        return command;
+    }
+
+    static string MiB(long bytes) => $"{bytes / 1048576.0:N0} MiB";
+
+    static void Print(InferenceBenchmarkResult x)
+    {
+        var t = x.Timings;
+        Console.WriteLine($"{x.Model} ({x.Format}, {x.DType}, {x.PackedLinears} packed Linears, {x.Device}, {x.Threads} threads, load average {x.LoadAverage:F2})");
+        Console.WriteLine($"  weights {MiB(x.WeightBytes)} in memory ({MiB(x.StreamedBytesPerToken)} read per decode step), {MiB(x.DiskBytes)} on disk; " +
+            $"peak RSS {MiB(x.PeakResidentBytes)}, peak anonymous {MiB(x.PeakAnonymousBytes)} (before loading {MiB(x.BaselineAnonymousBytes)}); loaded in {x.LoadSeconds:F1} s");
+        Console.WriteLine($"  batch {x.Batch}, prompt {x.PromptTokens}, {x.NewTokens} new tokens, {x.Repeats} runs, median (min–max):");
+        Console.WriteLine($"  time to first token {t.TimeToFirstTokenMs.ToString("F0")} ms");
+        Console.WriteLine($"  decode {t.DecodeTokensPerSecond.ToString("F2")} tok/s per sequence, {t.BatchDecodeTokensPerSecond.ToString("F2")} tok/s at batch {x.Batch}");
+        Console.WriteLine($"  end to end {t.EndToEndTokensPerSecond.ToString("F2")} tok/s");
+        Console.WriteLine($"  floor: {x.BandwidthGBps:F1} GB/s ÷ {MiB(x.StreamedBytesPerToken)} = {x.FloorTokensPerSecond:F2} tok/s at batch 1; decode reaches {x.DecodeFractionOfFloor:P0} of it");
+    }
+
+    static void Print(LlamaCppBenchmarkResult x, double? kitDecode)
+    {
+        var t = x.Timings;
+        Console.WriteLine($"llama.cpp {x.Gguf} ({MiB(x.DiskBytes)}, {x.Threads} threads, load average {x.LoadAverage:F2})");
+        Console.WriteLine($"  prompt {x.PromptTokens}, {x.NewTokens} new tokens, {x.Repeats} runs: time to first token {t.TimeToFirstTokenMs.ToString("F0")} ms, " +
+            $"decode {t.DecodeTokensPerSecond.ToString("F2")} tok/s");
+        if (kitDecode is double kit) Console.WriteLine($"  Kit ÷ llama.cpp decode: {kit / t.DecodeTokensPerSecond.Median:F2}×");
+    }
+
+    static void PrintTable(IReadOnlyList<InferenceBenchmarkResult> results, LlamaCppBenchmarkResult? llama)
+    {
+        var first = results[0];
+        Console.WriteLine($"batch {first.Batch}, prompt {first.PromptTokens}, {first.NewTokens} new tokens, {first.Repeats} runs; bandwidth {first.BandwidthGBps:F1} GB/s; medians (min–max)");
+        Console.WriteLine("| model | format | weights | on disk | peak RSS | peak anon (before load) | first token ms | decode tok/s | ÷ first | ÷ llama.cpp | of floor |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        double baseline = first.Timings.DecodeTokensPerSecond.Median;
+        double? reference = llama?.Timings.DecodeTokensPerSecond.Median;
+        foreach (var x in results)
+        {
+            double decode = x.Timings.DecodeTokensPerSecond.Median;
+            Console.WriteLine($"| {x.Model} | {x.Format} | {MiB(x.WeightBytes)} | {MiB(x.DiskBytes)} | {MiB(x.PeakResidentBytes)} | {MiB(x.PeakAnonymousBytes)} ({MiB(x.BaselineAnonymousBytes)}) | " +
+                $"{x.Timings.TimeToFirstTokenMs.ToString("F0")} | {x.Timings.DecodeTokensPerSecond.ToString("F2")} | {decode / baseline:F2}× | " +
+                $"{(reference is double l ? $"{decode / l:F2}×" : "–")} | {x.DecodeFractionOfFloor:P0} |");
+        }
+        if (llama != null)
+            Console.WriteLine($"| llama.cpp {llama.Gguf} | gguf | – | {MiB(llama.DiskBytes)} | – | – | {llama.Timings.TimeToFirstTokenMs.ToString("F0")} | " +
+                $"{llama.Timings.DecodeTokensPerSecond.ToString("F2")} | {llama.Timings.DecodeTokensPerSecond.Median / baseline:F2}× | 1.00× | – |");
+        Console.WriteLine($"load average at the end: {ProcessMemory.LoadAverage():F2}");
     }
 
     static Command Gptq()
