@@ -8,28 +8,17 @@ namespace Kit.Data;
 /// JSON records, one document each: JSON Lines (<c>.jsonl</c>, or <c>.json</c> with one object per line, as the
 /// hub stores many datasets) or a <c>.json</c> array of objects; <c>.gz</c> files are decompressed on the fly.
 /// </summary>
-public sealed class JsonRecordSource : ITextSource
+public sealed class JsonRecordSource : RecordFileSource
 {
     /// <summary>Creates the source; the file is read on each <see cref="ReadDocuments"/>.</summary>
     /// <param name="path">The JSON Lines or JSON file.</param>
     /// <param name="fields">Which fields hold the document; null means the defaults of <see cref="DocumentFields"/>.</param>
-    public JsonRecordSource(string path, DocumentFields? fields = null)
+    public JsonRecordSource(string path, DocumentFields? fields = null) : base(path, fields)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        (Path, Fields) = (path, fields ?? new DocumentFields());
     }
 
-    /// <summary>The file.</summary>
-    public string Path { get; }
-
-    /// <summary>Which fields hold the document.</summary>
-    public DocumentFields Fields { get; }
-
     /// <inheritdoc/>
-    public string Description => Path;
-
-    /// <inheritdoc/>
-    public IEnumerable<CalibrationDocument> ReadDocuments()
+    public override IEnumerable<CalibrationDocument> ReadDocuments()
     {
         if (!File.Exists(Path)) throw new FileNotFoundException($"JSON file not found: {Path}", Path);
         bool anyRecord = false;

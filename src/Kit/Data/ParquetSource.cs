@@ -8,28 +8,17 @@ namespace Kit.Data;
 /// and c4), a list-of-struct <c>messages</c> column (ultrachat_200k), or <c>instruction</c>/<c>input</c>/<c>output</c>
 /// columns (open_platypus). Row groups are read one at a time.
 /// </summary>
-public sealed class ParquetSource : ITextSource
+public sealed class ParquetSource : RecordFileSource
 {
     /// <summary>Creates the source; the file is read on each <see cref="ReadDocuments"/>.</summary>
     /// <param name="path">The Parquet file.</param>
-    /// <param name="fields">Which columns hold the document; null means the defaults of <see cref="DocumentFields"/>.</param>
-    public ParquetSource(string path, DocumentFields? fields = null)
+    /// <param name="fields">Which fields hold the document; null means the defaults of <see cref="DocumentFields"/>.</param>
+    public ParquetSource(string path, DocumentFields? fields = null) : base(path, fields)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        (Path, Fields) = (path, fields ?? new DocumentFields());
     }
 
-    /// <summary>The file.</summary>
-    public string Path { get; }
-
-    /// <summary>Which columns hold the document.</summary>
-    public DocumentFields Fields { get; }
-
     /// <inheritdoc/>
-    public string Description => Path;
-
-    /// <inheritdoc/>
-    public IEnumerable<CalibrationDocument> ReadDocuments()
+    public override IEnumerable<CalibrationDocument> ReadDocuments()
     {
         if (!File.Exists(Path)) throw new FileNotFoundException($"Parquet file not found: {Path}", Path);
         using var file = Open();
