@@ -191,27 +191,16 @@ public static class SequentialCompressor
         _ => ScalarType.Float32,
     };
 
-    /// <summary>
-    /// Whether every Linear's input columns split into whole groups, as compressed-tensors (and vLLM's
-    /// kernels) require; Kit's own dense output also takes a shorter last group.
-    /// </summary>
-    public static bool GroupsTile(ModelConfig config, QuantizationArgs args) => GroupMismatch(config, args) is null;
-
-    static string? GroupMismatch(ModelConfig config, QuantizationArgs args)
+    // compressed-tensors (and vLLM's kernels) need every group whole; Kit's dense output also takes a shorter last group.
+    static void CheckGroupsTile(ModelConfig config, QuantizationArgs args)
     {
-        if (args.Strategy != QuantizationStrategy.Group) return null;
+        if (args.Strategy != QuantizationStrategy.Group) return;
         int size = args.GroupSize!.Value;
         foreach (var (what, columns) in new[] { ("hidden_size", config.HiddenSize), ("intermediate_size", config.IntermediateSize),
                      ("num_attention_heads × head_dim", config.NumAttentionHeads * config.HeadDim) })
-            if (columns % size != 0) return $"group size {size} does not divide {what} ({columns})";
-        return null;
-    }
-
-    static void CheckGroupsTile(ModelConfig config, QuantizationArgs args)
-    {
-        if (GroupMismatch(config, args) is { } why)
-            throw new ArgumentException($"{why}, which compressed-tensors requires; choose a group size that does, per-channel scales, " +
-                "or the dense output format (--format dense)");
+            if (columns % size != 0)
+                throw new ArgumentException($"group size {size} does not divide {what} ({columns}), which compressed-tensors requires; " +
+                    "choose a group size that does, per-channel scales, or the dense output format (--format dense)");
     }
 
     static int CheckSamples(IReadOnlyList<int[]> samples, CompressionRecipe recipe, ModelConfig config)
