@@ -1,0 +1,68 @@
+using System.CommandLine;
+using Kit.Evaluation;
+using Kit.Models;
+
+namespace Kit.Cli.Commands;
+
+/// <summary><c>kit eval</c>: perplexity, zero-shot tasks and agreement with a baseline, appended to the results table.</summary>
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var model = CliSupport.ModelOption();
+        var tasks = new Option<string>("--tasks")
+        {
+            Description = $"Comma-separated tasks: {string.Join(", ", ModelEvaluation.TaskNames)}",
+            DefaultValueFactory = _ => ModelEvaluation.PerplexityTask,
+        };
+        var baseline = new Option<string?>("--baseline") { Description = "The uncompressed model to compare with: KL divergence and top-1 agreement on the text" };
+        var limit = new Option<int?>("--limit") { Description = "Score only the first N documents of each zero-shot task" };
+        var text = new Option<string>("--text")
+        {
+            Description = "Text for perplexity and agreement: a .txt/.jsonl/.parquet file, a folder, or a hub dataset org/name:config:split",
+            DefaultValueFactory = _ => EvaluationText.DefaultSpec,
+        };
+        var seqLen = new Option<int>("--seq-len") { Description = "Window length in tokens (capped at the model's context)", DefaultValueFactory = _ => 2048 };
+        var maxWindows = new Option<int?>("--max-windows") { Description = "Score at most this many windows of the text" };
+        var runs = new Option<string>("--runs") { Description = "Folder of the results table (results.csv, results.parquet)", DefaultValueFactory = _ => "runs" };
+        var device = CliSupport.DeviceOption();
+        var dtype = CliSupport.DTypeOption();
+        var json = CliSupport.JsonOption();
+        var command = new Command("eval", "Evaluate a model: perplexity, zero-shot tasks, agreement with a baseline")
+            { model, tasks, baseline, limit, text, seqLen, maxWindows, runs, device, dtype, json };
+        command.SetAction(r => CliSupport.Run(() =>
+        {
+            bool asJson = r.GetValue(json);
+            var options = new EvaluationOptions
+            {
+                Tasks = r.GetValue(tasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Baseline = r.GetValue(baseline),
+                Limit = r.GetValue(limit),
+                Text = r.GetValue(text)!,
+                SeqLen = r.GetValue(seqLen),
+                MaxWindows = r.GetValue(maxWindows),
+                RunsFolder = r.GetValue(runs),
+                Load = new ModelLoadOptions { Device = r.GetValue(device)!, DType = r.GetValue(dtype)! },
+            };
+            var progress = asJson ? null : new SyncProgress<string>(step => Console.Error.WriteLine($"==> {step}"));
+            var run = ModelEvaluation.Run(r.GetValue(model)!, options, progress);
+            if (asJson) CliSupport.PrintJson(run);
+            else Print(run, options.RunsFolder);
+            return 0;
+        }));
+        return command;
+    }
+
+    static void Print(EvaluationRun run, string? runsFolder)
+    {
+        Console.WriteLine($"{"model",-28} {"task",-16} {"metric",-20} {"value",12} {"± stderr",10} {"n",8}");
+        foreach (var r in run.Records)
+            Console.WriteLine($"{Short(r.Model),-28} {r.Task,-16} {r.Metric,-20} {r.Value,12:G6} {(double.IsNaN(r.StdErr) ? "" : r.StdErr.ToString("G3")),10} {r.Count,8}");
+        var worst = run.LayerErrors.Where(e => double.IsFinite(e.RelativeError)).OrderByDescending(e => e.RelativeError).Take(3).ToList();
+        if (worst.Count > 0)
+            Console.WriteLine($"largest layer errors: {string.Join(", ", worst.Select(e => $"{e.Module} {e.RelativeError:G3}"))}");
+        Console.WriteLine($"run {run.RunId} in {run.Seconds:F1} s" + (runsFolder is null ? "" : $"; appended to {Path.Combine(runsFolder, Kit.Evaluation.Results.ResultsTable.CsvFile)}"));
+    }
+
+    static string Short(string model) => model.Length <= 28 ? model : "…" + model[^27..];
+}

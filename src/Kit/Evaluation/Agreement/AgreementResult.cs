@@ -1,0 +1,16 @@
+namespace Kit.Evaluation.Agreement;
+
+/// <summary>
+/// How closely a candidate model (a compressed variant) predicts the same next tokens as its baseline on one
+/// token stream, position by position.
+/// </summary>
+/// <param name="MeanKl">Mean KL(P_baseline ‖ P_candidate) per position, in nats.</param>
+/// <param name="KlStdErr">Standard error of <paramref name="MeanKl"/> (sample standard deviation / √n).</param>
+/// <param name="MaxKl">The largest per-position KL divergence.</param>
+/// <param name="Top1Agreement">Fraction of positions where both models' most likely next token is the same.</param>
+/// <param name="Top1StdErr">Standard error of <paramref name="Top1Agreement"/>.</param>
+/// <param name="Positions">Positions compared.</param>
+/// <param name="BaselinePerplexity">The baseline's perplexity on the same positions.</param>
+/// <param name="CandidatePerplexity">The candidate's perplexity on the same positions.</param>
+public sealed record AgreementResult(double MeanKl, double KlStdErr, double MaxKl, double Top1Agreement, double Top1StdErr,
+    long Positions, double BaselinePerplexity, double CandidatePerplexity);

@@ -1,0 +1,24 @@
+using Kit.Models;
+
+namespace Kit.Evaluation;
+
+/// <summary>What <see cref="ModelEvaluation.Run"/> measures and where it records the results.</summary>
+public sealed record EvaluationOptions
+{
+    /// <summary>Task names: <c>perplexity</c> and the zero-shot tasks of <see cref="ModelEvaluation.TaskNames"/>.</summary>
+    public IReadOnlyList<string> Tasks { get; init; } = ["perplexity"];
+    /// <summary>The uncompressed model to compare with (KL divergence, top-1 agreement), or null.</summary>
+    public string? Baseline { get; init; }
+    /// <summary>Documents per zero-shot task (the first N), or null for all.</summary>
+    public int? Limit { get; init; }
+    /// <summary>The perplexity and agreement text: a file, folder or hub dataset split (<see cref="EvaluationText.Load"/>).</summary>
+    public string Text { get; init; } = EvaluationText.DefaultSpec;
+    /// <summary>Window length for perplexity and agreement, capped at the model's context (2048 as in the GPTQ paper).</summary>
+    public int SeqLen { get; init; } = 2048;
+    /// <summary>Windows of the text to score, or null for the whole text.</summary>
+    public int? MaxWindows { get; init; }
+    /// <summary>The runs folder whose results table the records are appended to, or null to record nothing.</summary>
+    public string? RunsFolder { get; init; } = "runs";
+    /// <summary>How the models are loaded (device, dtype, hub).</summary>
+    public ModelLoadOptions Load { get; init; } = new();
+}

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using Kit.Evaluation.Agreement;
+using Kit.Evaluation.Results;
+using Kit.Models;
+
+namespace Kit.Evaluation;
+
+/// <summary>
+/// One evaluation of a model, as <c>kit eval</c> and the notebooks run it: perplexity, agreement with a
+/// baseline, per-layer errors from the compression report, and zero-shot tasks, appended to the results table.
+/// </summary>
+public static class ModelEvaluation
+{
+    /// <summary>The task that scores the evaluation text's perplexity.</summary>
+    public const string PerplexityTask = "perplexity";
+
+    /// <summary>Every task name <see cref="EvaluationOptions.Tasks"/> accepts.</summary>
+    public static IReadOnlyList<string> TaskNames => [PerplexityTask];
+
+    /// <summary>Evaluates <paramref name="model"/> (a folder, hub id or GGUF file) as <paramref name="options"/> say.</summary>
+    /// <exception cref="ArgumentException">A task name is unknown, or the options are out of range.</exception>
+    public static EvaluationRun Run(string model, EvaluationOptions options, IProgress<string>? progress = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        var tasks = Validated(options);
+        var clock = Stopwatch.StartNew();
+        var time = DateTime.UtcNow;
+        string runId = $"{time:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
+        var records = new List<EvaluationRecord>();
+        EvaluationRecord Record(string who, string? baseline, string task, string metric, double value, double stdErr, long count) =>
+            new(runId, time, who, baseline, task, metric, value, stdErr, count, options.Limit);
+
+        using var lm = LanguageModel.Load(model, options.Load);
+        string? text = tasks.Contains(PerplexityTask) || options.Baseline is not null ? EvaluationText.Load(options.Text) : null;
+
+        PerplexityResult? perplexity = null;
+        AgreementResult? agreement = null;
+        if (options.Baseline is { } baselineName)
+        {
+            progress?.Report($"agreement with {baselineName}");
+            using var baseline = LanguageModel.Load(baselineName, options.Load);
+            agreement = ModelAgreement.Measure(baseline, lm, text!, options.SeqLen, options.MaxWindows);
+            records.Add(Record(model, baselineName, "agreement", "kl_mean", agreement.MeanKl, agreement.KlStdErr, agreement.Positions));
+            records.Add(Record(model, baselineName, "agreement", "kl_max", agreement.MaxKl, double.NaN, agreement.Positions));
+            records.Add(Record(model, baselineName, "agreement", "top1_agreement", agreement.Top1Agreement, agreement.Top1StdErr, agreement.Positions));
+            if (tasks.Contains(PerplexityTask))
+                records.Add(Record(baselineName, null, PerplexityTask, "perplexity", agreement.BaselinePerplexity, double.NaN, agreement.Positions));
+        }
+        if (tasks.Contains(PerplexityTask))
+        {
+            progress?.Report(PerplexityTask);
+            perplexity = lm.Perplexity(text!, Math.Min(options.SeqLen, lm.Config.MaxPositionEmbeddings), maxWindows: options.MaxWindows);
+            records.Add(Record(model, null, PerplexityTask, "perplexity", perplexity.Value, double.NaN, perplexity.PredictedTokens));
+        }
+
+        var layerErrors = LayerErrors.Read(lm.Folder);
+        var measured = layerErrors.Where(e => double.IsFinite(e.RelativeError)).ToList();
+        if (measured.Count > 0)
+        {
+            records.Add(Record(model, null, "layer_error", "relative_error_mean", measured.Average(e => e.RelativeError), double.NaN, measured.Count));
+            records.Add(Record(model, null, "layer_error", "relative_error_max", measured.Max(e => e.RelativeError), double.NaN, measured.Count));
+        }
+
+        if (options.RunsFolder is { } runs) ResultsTable.Append(runs, records);
+        return new EvaluationRun(runId, records, perplexity, agreement, layerErrors, clock.Elapsed.TotalSeconds);
+    }
+
+    static HashSet<string> Validated(EvaluationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var tasks = new HashSet<string>(options.Tasks.Select(t => t.Trim().ToLowerInvariant()).Where(t => t.Length > 0));
+        if (tasks.Count == 0 && options.Baseline is null)
+            throw new ArgumentException("tasks: name at least one task (or a baseline to compare with)");
+        var unknown = tasks.Where(t => !TaskNames.Contains(t)).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"tasks: unknown task(s) {string.Join(", ", unknown)}; known: {string.Join(", ", TaskNames)}");
+        if (options.Limit is < 1) throw new ArgumentException($"limit must be at least 1, got {options.Limit}");
+        if (options.MaxWindows is < 1) throw new ArgumentException($"max-windows must be at least 1, got {options.MaxWindows}");
+        if (options.SeqLen < 2) throw new ArgumentException($"seq-len must be at least 2, got {options.SeqLen}");
+        return tasks;
+    }
+}

@@ -1,0 +1,15 @@
+namespace Kit.Evaluation.Results;
+
+/// <summary>One score of one model on one task, a row of the results table.</summary>
+/// <param name="RunId">Identifies the <c>kit eval</c> run (or notebook call) that produced the row.</param>
+/// <param name="Time">When the run started, UTC.</param>
+/// <param name="Model">The model evaluated (folder, hub id or file, as given).</param>
+/// <param name="Baseline">The model compared against, for agreement metrics; null otherwise.</param>
+/// <param name="Task">perplexity, agreement, layer_error, hellaswag, arc_easy, ...</param>
+/// <param name="Metric">acc, acc_norm, perplexity, kl_mean, top1_agreement, relative_error, ...</param>
+/// <param name="Value">The score.</param>
+/// <param name="StdErr">Its standard error, or NaN when it has none.</param>
+/// <param name="Count">Documents, positions or modules the score averages over.</param>
+/// <param name="Limit">The document limit of the run, or null for a full run.</param>
+public sealed record EvaluationRecord(string RunId, DateTime Time, string Model, string? Baseline, string Task, string Metric,
+    double Value, double StdErr, long Count, int? Limit);

@@ -1,0 +1,120 @@
+using System.Globalization;
+using Microsoft.Data.Analysis;
+using ParquetSharp;
+
+namespace Kit.Evaluation.Results;
+
+/// <summary>
+/// The results table that every evaluation appends to: <c>results.csv</c> (the record kept) and
+/// <c>results.parquet</c> (the same rows, for pandas, Polars or DuckDB) in a runs folder, one row per
+/// <see cref="EvaluationRecord"/>, so that notebooks and <c>kit eval</c> compare variants across runs.
+/// Both files are replaced atomically: an interrupted append leaves the previous table whole.
+/// </summary>
+public static class ResultsTable
+{
+    /// <summary>The CSV file's name in the runs folder.</summary>
+    public const string CsvFile = "results.csv";
+    /// <summary>The Parquet file's name in the runs folder.</summary>
+    public const string ParquetFile = "results.parquet";
+
+    static readonly string[] Columns = ["run_id", "time", "model", "baseline", "task", "metric", "value", "stderr", "count", "limit"];
+    static readonly Type[] ColumnTypes = [typeof(string), typeof(string), typeof(string), typeof(string), typeof(string), typeof(string),
+        typeof(double), typeof(double), typeof(long), typeof(long)];
+
+    /// <summary>Appends <paramref name="records"/> to the table in <paramref name="runsFolder"/> (created if needed) and returns the whole table.</summary>
+    /// <exception cref="InvalidDataException">The folder's existing results.csv is not a Kit results table.</exception>
+    public static DataFrame Append(string runsFolder, IEnumerable<EvaluationRecord> records)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runsFolder);
+        Directory.CreateDirectory(runsFolder);
+        var all = Read(runsFolder).Concat(records).ToList();
+        var frame = ToDataFrame(all);
+        WriteAtomically(Path.Combine(runsFolder, CsvFile), path => DataFrame.SaveCsv(frame, path, cultureInfo: CultureInfo.InvariantCulture));
+        WriteAtomically(Path.Combine(runsFolder, ParquetFile), path => WriteParquet(all, path));
+        return frame;
+    }
+
+    /// <summary>The table in <paramref name="runsFolder"/> as a DataFrame (no rows when there is none yet).</summary>
+    public static DataFrame Load(string runsFolder) => ToDataFrame(Read(runsFolder));
+
+    /// <summary>The records in <paramref name="runsFolder"/>'s results.csv, oldest first (none when the file is absent).</summary>
+    /// <exception cref="InvalidDataException">The file's columns are not the results table's.</exception>
+    public static IReadOnlyList<EvaluationRecord> Read(string runsFolder)
+    {
+        string path = Path.Combine(runsFolder, CsvFile);
+        if (!File.Exists(path)) return [];
+        string header = File.ReadLines(path).FirstOrDefault() ?? "";
+        if (header != string.Join(',', Columns))
+            throw new InvalidDataException($"{path}: expected the columns {string.Join(',', Columns)}, found '{header}'");
+        var frame = DataFrame.LoadCsv(path, columnNames: Columns, dataTypes: ColumnTypes, cultureInfo: CultureInfo.InvariantCulture);
+        var records = new List<EvaluationRecord>((int)frame.Rows.Count);
+        foreach (var row in frame.Rows)
+            records.Add(new EvaluationRecord((string)row[0], DateTime.Parse((string)row[1], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+                (string)row[2], NullIfEmpty(row[3] as string), (string)row[4], (string)row[5],
+                Number(row[6]), Number(row[7]), (long)row[8], row[9] is long limit ? (int)limit : null));
+        return records;
+    }
+
+    /// <summary>The records as a DataFrame with the table's columns.</summary>
+    public static DataFrame ToDataFrame(IReadOnlyCollection<EvaluationRecord> records) => new(
+        new StringDataFrameColumn("run_id", records.Select(r => r.RunId)),
+        new StringDataFrameColumn("time", records.Select(r => Time(r.Time))),
+        new StringDataFrameColumn("model", records.Select(r => r.Model)),
+        new StringDataFrameColumn("baseline", records.Select(r => r.Baseline ?? "")),
+        new StringDataFrameColumn("task", records.Select(r => r.Task)),
+        new StringDataFrameColumn("metric", records.Select(r => r.Metric)),
+        new DoubleDataFrameColumn("value", records.Select(r => r.Value)),
+        new DoubleDataFrameColumn("stderr", records.Select(r => r.StdErr)),
+        new Int64DataFrameColumn("count", records.Select(r => r.Count)),
+        new Int64DataFrameColumn("limit", records.Select(r => (long?)r.Limit)));
+
+    static string Time(DateTime t) => t.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+
+    static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+
+    // Empty cells (a NaN written by an older writer, or a hand-edited file) read back as NaN.
+    static double Number(object? cell) => cell is double d ? d : double.NaN;
+
+    static void WriteParquet(IReadOnlyList<EvaluationRecord> records, string path)
+    {
+        var columns = new Column[]
+        {
+            new Column<string>("run_id"), new Column<string>("time"), new Column<string>("model"), new Column<string?>("baseline"),
+            new Column<string>("task"), new Column<string>("metric"), new Column<double>("value"), new Column<double>("stderr"),
+            new Column<long>("count"), new Column<long?>("limit"),
+        };
+        using var file = new ParquetFileWriter(path, columns);
+        using var group = file.AppendRowGroup();
+        Write(group, records.Select(r => r.RunId));
+        Write(group, records.Select(r => Time(r.Time)));
+        Write(group, records.Select(r => r.Model));
+        Write(group, records.Select(r => r.Baseline));
+        Write(group, records.Select(r => r.Task));
+        Write(group, records.Select(r => r.Metric));
+        Write(group, records.Select(r => r.Value));
+        Write(group, records.Select(r => r.StdErr));
+        Write(group, records.Select(r => r.Count));
+        Write(group, records.Select(r => (long?)r.Limit));
+        file.Close();
+    }
+
+    static void Write<T>(RowGroupWriter group, IEnumerable<T> values)
+    {
+        using var writer = group.NextColumn().LogicalWriter<T>();
+        writer.WriteBatch(values.ToArray());
+    }
+
+    static void WriteAtomically(string path, Action<string> write)
+    {
+        string temporary = path + $".{Environment.ProcessId}.tmp";
+        try
+        {
+            write(temporary);
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
+    }
+}

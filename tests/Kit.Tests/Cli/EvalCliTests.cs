@@ -1,0 +1,47 @@
+using Kit.Evaluation.Results;
+
+namespace Kit.Tests.Cli;
+
+[Trait("Category", "Slow")]
+public sealed class EvalCliTests
+{
+    static string TinyStories => Path.Combine(TestPaths.Shared, "data", "tinystories", "tinystories_validation_head.txt");
+
+    [Fact]
+    public void Eval_of_a_gptq_variant_reports_perplexity_agreement_and_layer_errors()
+    {
+        string work = TestPaths.NewTempDir(), variant = Path.Combine(work, "w4");
+        var q = KitProcess.Run(work, "quantize", "--model", TestPaths.Stories260K, "--method", "gptq", "--scheme", "W4A16",
+            "--group-size", "channel", "--calibration", TinyStories, "--samples", "8", "--seq-len", "128", "--out", variant);
+        Assert.True(q.ExitCode == 0, q.Stderr);
+
+        var r = KitProcess.Run(work, "eval", "--model", variant, "--baseline", TestPaths.Stories260K, "--text", TinyStories,
+            "--seq-len", "256", "--max-windows", "4", "--runs", "runs", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var agreement = r.Json["agreement"]!;
+        double kl = agreement["mean_kl"]!.GetValue<double>(), top1 = agreement["top1_agreement"]!.GetValue<double>();
+        // 4-bit per-channel GPTQ of a 260K model moves its distributions a little, not completely.
+        Assert.InRange(kl, 1e-3, 1.0);
+        Assert.InRange(top1, 0.5, 0.999);
+        Assert.Equal(4 * 255, agreement["positions"]!.GetValue<long>());
+        double basePpl = agreement["baseline_perplexity"]!.GetValue<double>(), candPpl = r.Json["perplexity"]!["value"]!.GetValue<double>();
+        Assert.Equal(agreement["candidate_perplexity"]!.GetValue<double>(), candPpl, 6);
+        Assert.True(candPpl > basePpl, $"{candPpl} vs {basePpl}");
+        Assert.Equal(35, r.Json["layer_errors"]!.AsArray().Count);
+
+        var rows = ResultsTable.Read(Path.Combine(work, "runs"));
+        Assert.Equal(7, rows.Count);
+        Assert.Contains(rows, x => x.Task == "perplexity" && x.Model == TestPaths.Stories260K && Math.Abs(x.Value - basePpl) < 1e-9);
+        Assert.Contains(rows, x => x.Metric == "top1_agreement" && x.Baseline == TestPaths.Stories260K && x.StdErr > 0);
+    }
+
+    [Theory]
+    [InlineData("eval --model {m} --tasks nosuchtask", "unknown task(s) nosuchtask")]
+    [InlineData("eval --model {m} --limit 0", "limit must be at least 1")]
+    public void Bad_eval_options_fail_with_a_clear_message(string command, string message)
+    {
+        var r = KitProcess.Run(TestPaths.NewTempDir(), command.Replace("{m}", TestPaths.Stories260K).Split(' '));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(message, r.Stderr);
+    }
+}
