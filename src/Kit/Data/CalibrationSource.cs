@@ -59,22 +59,7 @@ public static class CalibrationSource
         return new ConcatenatedSource(folder, files.Select(f => OpenFile(f, options)).ToList());
     }
 
-    static ITextSource OpenHub(HubDatasetSpec spec, SourceOptions options)
-    {
-        using var hub = new HubClient(options.Hub);
-        string snapshot = hub.DownloadSnapshotAsync(spec.RepoId, RepoType.Dataset, spec.Revision, spec.AllowPatterns, options.DownloadProgress)
-            .GetAwaiter().GetResult();
-        // The snapshot folder may also hold files of other splits fetched earlier, so select again here.
-        var files = Directory.EnumerateFiles(snapshot, "*", SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(snapshot, f).Replace(Path.DirectorySeparatorChar, '/'))
-            .Where(f => HubGlob.MatchesAny(f, spec.AllowPatterns))
-            .Order(StringComparer.Ordinal)
-            .ToList();
-        if (files.Count == 0)
-            throw new HubException(
-                $"dataset {spec.RepoId} (revision {spec.Revision}) has no Parquet files for split '{spec.Split}' matching {string.Join(" or ", spec.AllowPatterns)}; "
-                + "name the config and split as org/name:config:split, or use the refs/convert/parquet revision (org/name@refs/convert/parquet:config:split)");
-        return new ConcatenatedSource(spec.ToString(),
-            files.Select(f => (ITextSource)new ParquetSource(Path.Combine(snapshot, f), options.Fields)).ToList());
-    }
+    static ITextSource OpenHub(HubDatasetSpec spec, SourceOptions options) =>
+        new ConcatenatedSource(spec.ToString(), HubDatasetFiles.Download(spec, options.Hub, options.DownloadProgress)
+            .Select(f => (ITextSource)new ParquetSource(f, options.Fields)).ToList());
 }

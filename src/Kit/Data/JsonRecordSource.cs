@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text.Json;
 using Kit.Models.Tokenizers;
 
@@ -20,60 +19,13 @@ public sealed class JsonRecordSource : RecordFileSource
     /// <inheritdoc/>
     public override IEnumerable<CalibrationDocument> ReadDocuments()
     {
-        if (!File.Exists(Path)) throw new FileNotFoundException($"JSON file not found: {Path}", Path);
         bool anyRecord = false;
-        foreach (var (record, where) in IsArray() ? ArrayRecords() : LineRecords())
+        foreach (var (record, where) in JsonRecordFile.Read(Path))
         {
             anyRecord = true;
             if (ToDocument(record, where) is { } document) yield return document;
         }
         if (!anyRecord) throw new InvalidDataException($"{Path} is empty: it holds no JSON records");
-    }
-
-    StreamReader OpenText()
-    {
-        Stream stream = File.OpenRead(Path);
-        if (Path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) stream = new GZipStream(stream, CompressionMode.Decompress);
-        return new StreamReader(stream);
-    }
-
-    bool IsArray()
-    {
-        using var reader = OpenText();
-        while (reader.ReadLine() is { } line)
-            if (line.TrimStart() is { Length: > 0 } content) return content[0] == '[';
-        return false;
-    }
-
-    IEnumerable<(JsonElement Record, string Where)> LineRecords()
-    {
-        using var reader = OpenText();
-        int number = 0;
-        while (reader.ReadLine() is { } line)
-        {
-            number++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            JsonDocument parsed;
-            try { parsed = JsonDocument.Parse(line); }
-            catch (JsonException e) { throw new InvalidDataException($"{Path} line {number}: not valid JSON ({e.Message})", e); }
-            using (parsed) yield return (parsed.RootElement, $"{Path} line {number}");
-        }
-    }
-
-    IEnumerable<(JsonElement Record, string Where)> ArrayRecords()
-    {
-        JsonDocument parsed;
-        using (var reader = OpenText())
-        {
-            try { parsed = JsonDocument.Parse(reader.ReadToEnd()); }
-            catch (JsonException e) { throw new InvalidDataException($"{Path}: not valid JSON ({e.Message})", e); }
-        }
-        using (parsed)
-        {
-            int index = 0;
-            foreach (var record in parsed.RootElement.EnumerateArray())
-                yield return (record, $"{Path} item {index++}");
-        }
     }
 
     CalibrationDocument? ToDocument(JsonElement record, string where)
@@ -122,13 +74,5 @@ public sealed class JsonRecordSource : RecordFileSource
         return value.GetString();
     }
 
-    static string Kind(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "a list",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        JsonValueKind.String => "a string",
-        _ => "null",
-    };
+    static string Kind(JsonElement value) => JsonRecordFile.Kind(value.ValueKind);
 }

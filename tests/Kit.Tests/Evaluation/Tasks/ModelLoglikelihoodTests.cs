@@ -1,0 +1,128 @@
+using Kit.Evaluation.Tasks;
+using Kit.Models;
+using static TorchSharp.torch;
+
+namespace Kit.Tests.Evaluation.Tasks;
+
+public sealed class ModelLoglikelihoodTests
+{
+    static readonly Lazy<LanguageModel> Stories = new(() => LanguageModel.Load(TestPaths.Stories260K, new ModelLoadOptions { Device = "cpu" }));
+
+    static readonly LoglikelihoodRequest[] Requests =
+    [
+        new("Once upon a time, there was a little girl named Lily.", " She"),
+        new("Once upon a time, there was a little girl named Lily.", " She liked to play outside in the park."),
+        new("The dog ran to the", " park"),
+        new("Tom had a red ball. He", " threw the ball to his friend"),
+        new("One day", ","),
+        new("Lily and her mom went to the store to buy some", " milk and bread."),
+    ];
+
+    /// <summary>
+    /// The reference: the context's tokens and the whole text's tokens (no BOS, as lm-eval's HFLM), one plain
+    /// forward pass over the last <paramref name="maxLength"/> + 1 tokens, and a float64 log-softmax summed over the
+    /// continuation's positions, with the argmax checked position by position.
+    /// </summary>
+    static (double LogProb, bool Greedy) Reference(LanguageModel lm, LoglikelihoodRequest request, int maxLength = 512)
+    {
+        var context = lm.Tokenizer.Encode(request.Context, addSpecialTokens: false);
+        var whole = lm.Tokenizer.Encode(request.Context + request.Continuation, addSpecialTokens: false);
+        Assert.Equal(context, whole.Take(context.Count));
+        var all = whole.Select(t => (long)t).ToArray();
+        var window = all[Math.Max(0, all.Length - (maxLength + 1))..];
+        int continuation = whole.Count - context.Count;
+
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var logits = lm.Model.Forward(tensor(window[..^1], [1, window.Length - 1]))[0].to_type(ScalarType.Float64);
+        var logProbs = logits.log_softmax(-1).data<double>().ToArray();
+        long vocab = logits.shape[1];
+        double sum = 0;
+        bool greedy = true;
+        for (int i = window.Length - 1 - continuation; i < window.Length - 1; i++)
+        {
+            var row = logProbs.AsSpan((int)(i * vocab), (int)vocab);
+            long target = window[i + 1];
+            sum += row[(int)target];
+            greedy &= row.IndexOf(row.ToArray().Max()) == target;
+        }
+        return (sum, greedy);
+    }
+
+    [Fact]
+    public void Loglikelihood_equals_a_direct_sum_of_log_softmax_over_the_continuation()
+    {
+        var lm = Stories.Value;
+        var answers = new ModelLoglikelihood(lm, new LoglikelihoodOptions { BatchSize = 1 }).Score(Requests);
+
+        for (int i = 0; i < Requests.Length; i++)
+        {
+            var (logProb, greedy) = Reference(lm, Requests[i]);
+            Assert.Equal(logProb, answers[i].LogProb, 1e-4);
+            Assert.Equal(greedy, answers[i].IsGreedy);
+        }
+        Assert.All(answers, a => Assert.True(a.LogProb < 0));
+    }
+
+    [Fact]
+    public void Batching_and_padding_give_the_one_by_one_numbers()
+    {
+        var lm = Stories.Value;
+        var single = new ModelLoglikelihood(lm, new LoglikelihoodOptions { BatchSize = 1 }).Score(Requests);
+        var progress = new List<double>();
+        var batched = new ModelLoglikelihood(lm, new LoglikelihoodOptions { BatchSize = 4 }).Score(Requests, new SyncProgress(progress));
+
+        for (int i = 0; i < Requests.Length; i++)
+        {
+            Assert.Equal(single[i].LogProb, batched[i].LogProb, 1e-4);
+            Assert.Equal(single[i].IsGreedy, batched[i].IsGreedy);
+        }
+        Assert.Equal([4.0 / 6, 1.0], progress);
+    }
+
+    [Fact]
+    public void Trailing_space_of_the_context_moves_to_the_continuation()
+    {
+        var lm = Stories.Value;
+        var source = new ModelLoglikelihood(lm);
+        var answers = source.Score([new("The dog ran to the ", "park"), new("The dog ran to the", " park")]);
+
+        Assert.Equal(answers[1].LogProb, answers[0].LogProb, 1e-9);
+        var (context, continuation) = source.Encode(new("The dog ran to the ", "park"));
+        var (expectedContext, expectedContinuation) = source.Encode(new("The dog ran to the", " park"));
+        Assert.Equal(expectedContext, context);
+        Assert.Equal(expectedContinuation, continuation);
+    }
+
+    [Fact]
+    public void Long_inputs_are_cut_from_the_left_to_the_context_length()
+    {
+        var lm = Stories.Value;
+        var request = Requests[3];
+        var answer = new ModelLoglikelihood(lm, new LoglikelihoodOptions { MaxLength = 10 }).Score([request])[0];
+
+        var (cut, _) = Reference(lm, request, maxLength: 10);
+        var (full, _) = Reference(lm, request);
+        Assert.Equal(cut, answer.LogProb, 1e-4);
+        Assert.NotEqual(full, answer.LogProb, 3);
+    }
+
+    [Fact]
+    public void Task_scored_with_the_model_picks_the_likelier_continuation()
+    {
+        var lm = Stories.Value;
+        var task = new EvaluationTask("tiny", TaskOutput.MultipleChoice, [TaskMetrics.Acc, TaskMetrics.AccNorm], "in memory",
+            () => [TaskDocument.MultipleChoice("Once upon a time, there was a little", ["girl", "xqzv"], gold: 0)]);
+        var result = TaskScorer.Score(lm, task);
+
+        var answers = Assert.Single(result.Documents).Answers;
+        Assert.Equal(Reference(lm, new("Once upon a time, there was a little", " girl")).LogProb, answers[0].LogProb, 1e-4);
+        Assert.Equal(1.0, result.Metrics[TaskMetrics.Acc].Value);
+    }
+
+    /// <summary>Records reports on the calling thread (Progress&lt;T&gt; posts to the thread pool).</summary>
+    sealed class SyncProgress(List<double> values) : IProgress<double>
+    {
+        public void Report(double value) => values.Add(value);
+    }
+}
