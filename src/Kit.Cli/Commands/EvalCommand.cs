@@ -16,6 +16,11 @@ internal static class EvalCommand
             DefaultValueFactory = _ => ModelEvaluation.PerplexityTask,
         };
         var baseline = new Option<string?>("--baseline") { Description = "The uncompressed model to compare with: KL divergence and top-1 agreement on the text" };
+        var taskData = new Option<string[]>("--task-data")
+        {
+            Description = "TASK=PATH: read a task's documents from a local Parquet/JSON Lines file or folder (or another hub split) instead of its hub split; repeatable",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var limit = new Option<int?>("--limit") { Description = "Score only the first N documents of each zero-shot task" };
         var text = new Option<string>("--text")
         {
@@ -29,7 +34,7 @@ internal static class EvalCommand
         var dtype = CliSupport.DTypeOption();
         var json = CliSupport.JsonOption();
         var command = new Command("eval", "Evaluate a model: perplexity, zero-shot tasks, agreement with a baseline")
-            { model, tasks, baseline, limit, text, seqLen, maxWindows, runs, device, dtype, json };
+            { model, tasks, baseline, taskData, limit, text, seqLen, maxWindows, runs, device, dtype, json };
         command.SetAction(r => CliSupport.Run(() =>
         {
             bool asJson = r.GetValue(json);
@@ -37,6 +42,7 @@ internal static class EvalCommand
             {
                 Tasks = r.GetValue(tasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Baseline = r.GetValue(baseline),
+                TaskData = ParseTaskData(r.GetValue(taskData) ?? []),
                 Limit = r.GetValue(limit),
                 Text = r.GetValue(text)!,
                 SeqLen = r.GetValue(seqLen),
@@ -62,6 +68,19 @@ internal static class EvalCommand
         if (worst.Count > 0)
             Console.WriteLine($"largest layer errors: {string.Join(", ", worst.Select(e => $"{e.Module} {e.RelativeError:G3}"))}");
         Console.WriteLine($"run {run.RunId} in {run.Seconds:F1} s" + (runsFolder is null ? "" : $"; appended to {Path.Combine(runsFolder, Kit.Evaluation.Results.ResultsTable.CsvFile)}"));
+    }
+
+    static Dictionary<string, string> ParseTaskData(string[] pairs)
+    {
+        var data = new Dictionary<string, string>();
+        foreach (var pair in pairs)
+        {
+            int at = pair.IndexOf('=');
+            if (at <= 0 || at == pair.Length - 1)
+                throw new ArgumentException($"--task-data: expected TASK=PATH, got '{pair}'");
+            data[pair[..at].Trim().ToLowerInvariant()] = pair[(at + 1)..];
+        }
+        return data;
     }
 
     static string Short(string model) => model.Length <= 28 ? model : "…" + model[^27..];

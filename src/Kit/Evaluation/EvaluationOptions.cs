@@ -9,6 +9,11 @@ public sealed record EvaluationOptions
     public IReadOnlyList<string> Tasks { get; init; } = ["perplexity"];
     /// <summary>The uncompressed model to compare with (KL divergence, top-1 agreement), or null.</summary>
     public string? Baseline { get; init; }
+    /// <summary>
+    /// Where a zero-shot task's documents come from instead of its hub split, by task name: a Parquet or JSON Lines
+    /// file, a folder of them, or another hub split (<see cref="Tasks.TaskDefinition.Load"/>).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> TaskData { get; init; } = new Dictionary<string, string>();
     /// <summary>Documents per zero-shot task (the first N), or null for all.</summary>
     public int? Limit { get; init; }
     /// <summary>The perplexity and agreement text: a file, folder or hub dataset split (<see cref="EvaluationText.Load"/>).</summary>

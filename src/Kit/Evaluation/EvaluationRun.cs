@@ -1,5 +1,6 @@
 using Kit.Evaluation.Agreement;
 using Kit.Evaluation.Results;
+using Kit.Evaluation.Tasks;
 
 namespace Kit.Evaluation;
 
@@ -9,6 +10,7 @@ namespace Kit.Evaluation;
 /// <param name="Perplexity">The model's perplexity on the evaluation text, when asked for.</param>
 /// <param name="Agreement">The comparison with the baseline, when one was given.</param>
 /// <param name="LayerErrors">Per-module reconstruction errors from the model's compression report (empty without one).</param>
+/// <param name="Tasks">The zero-shot task scores, in the order asked for.</param>
 /// <param name="Seconds">Wall time of the run.</param>
 public sealed record EvaluationRun(string RunId, IReadOnlyList<EvaluationRecord> Records, PerplexityResult? Perplexity,
-    AgreementResult? Agreement, IReadOnlyList<LayerError> LayerErrors, double Seconds);
+    AgreementResult? Agreement, IReadOnlyList<LayerError> LayerErrors, IReadOnlyList<TaskResult> Tasks, double Seconds);

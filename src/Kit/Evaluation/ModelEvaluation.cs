@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Kit.Evaluation.Agreement;
 using Kit.Evaluation.Results;
+using Kit.Evaluation.Tasks;
 using Kit.Models;
 
 namespace Kit.Evaluation;
@@ -15,7 +16,7 @@ public static class ModelEvaluation
     public const string PerplexityTask = "perplexity";
 
     /// <summary>Every task name <see cref="EvaluationOptions.Tasks"/> accepts.</summary>
-    public static IReadOnlyList<string> TaskNames => [PerplexityTask];
+    public static IReadOnlyList<string> TaskNames { get; } = [PerplexityTask, .. TaskRegistry.Names];
 
     /// <summary>Evaluates <paramref name="model"/> (a folder, hub id or GGUF file) as <paramref name="options"/> say.</summary>
     /// <exception cref="ArgumentException">A task name is unknown, or the options are out of range.</exception>
@@ -23,6 +24,10 @@ public static class ModelEvaluation
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
         var tasks = Validated(options);
+        // Task files are located (and hub files fetched) before any model work, so a missing file fails fast.
+        var zeroShot = tasks.Where(t => t != PerplexityTask)
+            .Select(t => TaskRegistry.Load(t, options.TaskData.GetValueOrDefault(t), new TaskDataOptions { Hub = options.Load.Hub }))
+            .ToList();
         var clock = Stopwatch.StartNew();
         var time = DateTime.UtcNow;
         string runId = $"{time:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
@@ -53,6 +58,16 @@ public static class ModelEvaluation
             records.Add(Record(model, null, PerplexityTask, "perplexity", perplexity.Value, double.NaN, perplexity.PredictedTokens));
         }
 
+        var scores = new List<TaskResult>();
+        foreach (var task in zeroShot)
+        {
+            progress?.Report($"{task.Name} ({task.Description})");
+            var result = TaskScorer.Score(lm, task, options.Limit);
+            scores.Add(result);
+            foreach (var (metric, value) in result.Metrics)
+                records.Add(Record(model, null, task.Name, metric, value.Value, value.StdErr, result.Count));
+        }
+
         var layerErrors = LayerErrors.Read(lm.Folder);
         var measured = layerErrors.Where(e => double.IsFinite(e.RelativeError)).ToList();
         if (measured.Count > 0)
@@ -62,18 +77,21 @@ public static class ModelEvaluation
         }
 
         if (options.RunsFolder is { } runs) ResultsTable.Append(runs, records);
-        return new EvaluationRun(runId, records, perplexity, agreement, layerErrors, clock.Elapsed.TotalSeconds);
+        return new EvaluationRun(runId, records, perplexity, agreement, layerErrors, scores, clock.Elapsed.TotalSeconds);
     }
 
-    static HashSet<string> Validated(EvaluationOptions options)
+    static List<string> Validated(EvaluationOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var tasks = new HashSet<string>(options.Tasks.Select(t => t.Trim().ToLowerInvariant()).Where(t => t.Length > 0));
+        var tasks = options.Tasks.Select(t => t.Trim().ToLowerInvariant()).Where(t => t.Length > 0).Distinct().ToList();
         if (tasks.Count == 0 && options.Baseline is null)
             throw new ArgumentException("tasks: name at least one task (or a baseline to compare with)");
         var unknown = tasks.Where(t => !TaskNames.Contains(t)).ToList();
         if (unknown.Count > 0)
             throw new ArgumentException($"tasks: unknown task(s) {string.Join(", ", unknown)}; known: {string.Join(", ", TaskNames)}");
+        var stray = options.TaskData.Keys.Where(t => !tasks.Contains(t)).ToList();
+        if (stray.Count > 0)
+            throw new ArgumentException($"task data: given for {string.Join(", ", stray)}, which is not among the tasks asked for ({string.Join(", ", tasks)})");
         if (options.Limit is < 1) throw new ArgumentException($"limit must be at least 1, got {options.Limit}");
         if (options.MaxWindows is < 1) throw new ArgumentException($"max-windows must be at least 1, got {options.MaxWindows}");
         if (options.SeqLen < 2) throw new ArgumentException($"seq-len must be at least 2, got {options.SeqLen}");

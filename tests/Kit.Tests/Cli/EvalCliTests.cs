@@ -38,6 +38,9 @@ public sealed class EvalCliTests
     [Theory]
     [InlineData("eval --model {m} --tasks nosuchtask", "unknown task(s) nosuchtask")]
     [InlineData("eval --model {m} --limit 0", "limit must be at least 1")]
+    [InlineData("eval --model {m} --tasks kit_stories --task-data hellaswag", "expected TASK=PATH, got 'hellaswag'")]
+    [InlineData("eval --model {m} --tasks kit_stories --task-data piqa=/x.jsonl", "given for piqa, which is not among the tasks asked for")]
+    [InlineData("eval --model {m} --tasks hellaswag --task-data hellaswag=/no/such/file.jsonl", "/no/such/file.jsonl")]
     public void Bad_eval_options_fail_with_a_clear_message(string command, string message)
     {
         var r = KitProcess.Run(TestPaths.NewTempDir(), command.Replace("{m}", TestPaths.Stories260K).Split(' '));

@@ -1,3 +1,5 @@
+using Kit.Runtime;
+
 namespace Kit.Evaluation.Tasks;
 
 /// <summary>
@@ -23,7 +25,18 @@ public static class TaskRegistry
             TaskOutput.MultipleChoice, [TaskMetrics.Acc], WinoGrande.ToDocument),
         new("lambada_openai", "EleutherAI/lambada_openai@refs/convert/parquet:default:test",
             TaskOutput.Loglikelihood, [TaskMetrics.Perplexity, TaskMetrics.Acc], LambadaOpenAI.ToDocument),
+        // Kit's own offline smoke task (described in data/README.md): HellaSwag's layout and scoring.
+        new(KitStories, KitFiles.TryFind(KitStoriesFile) ?? KitStoriesFile,
+            TaskOutput.MultipleChoice, [TaskMetrics.Acc, TaskMetrics.AccNorm], HellaSwag.ToDocument),
     ];
+
+    /// <summary>
+    /// The name of Kit's offline story-completion task: 24 Kit-written items in HellaSwag's layout that travel
+    /// with Kit, so that notebooks and tests score a zero-shot task without the hub.
+    /// </summary>
+    public const string KitStories = "kit_stories";
+
+    const string KitStoriesFile = "tasks/kit-stories-choice.jsonl";
 
     /// <summary>The task names.</summary>
     public static IReadOnlyList<string> Names { get; } = All.Select(t => t.Name).ToList();
