@@ -4,6 +4,8 @@ using System.Text.Json;
 using Kit.Calibration;
 using Kit.Data;
 using Kit.Evaluation;
+using Kit.Evaluation.Agreement;
+using Kit.Evaluation.Tasks;
 using Kit.Inference;
 using Kit.Models;
 using Kit.Quantization;
@@ -29,8 +31,11 @@ public sealed record TourReport(ModelSummary Model, double LoadMs, string Prompt
 /// <param name="WeightBytes">Bytes its weights hold in memory (packed).</param>
 /// <param name="Generation">Its greedy continuation of the same prompt.</param>
 /// <param name="Perplexity">Its perplexity on the same text.</param>
+/// <param name="Agreement">Its next-token agreement with the dense model on the same text (KL divergence, top-1).</param>
+/// <param name="DenseStories">The dense model's scores on Kit's offline story-completion task (kit_stories).</param>
+/// <param name="CompressedStories">The compressed model's scores on the same task.</param>
 public sealed record CompressedTour(string Recipe, string Folder, double CompressSeconds, long WeightBytes,
-    GenerationResult Generation, PerplexityResult Perplexity);
+    GenerationResult Generation, PerplexityResult Perplexity, AgreementResult Agreement, TaskResult DenseStories, TaskResult CompressedStories);
 
 /// <summary>
 /// Kit's main job end to end on one model: load it, generate, measure perplexity, and write a report.
@@ -60,7 +65,7 @@ public static class KitTour
 
         string folder = Path.Combine(runsFolder, "tour-" + DateTime.Now.ToString("yyyyMMdd-HHmmss"));
         Directory.CreateDirectory(folder);
-        var compressed = CompressLeg(model, Path.Combine(folder, "gptq-w4a16"), prompt, textPath, lm.Config.MaxPositionEmbeddings, log);
+        var compressed = CompressLeg(lm, model, Path.Combine(folder, "gptq-w4a16"), prompt, textPath, log);
         log?.Invoke($"weights: {summary.WeightBytes / 1048576.0:F2} MiB dense, {compressed.WeightBytes / 1048576.0:F2} MiB packed");
         var report = new TourReport(summary, loadMs, prompt, generation, textPath, ppl, compressed, Path.GetFullPath(folder));
         File.WriteAllText(Path.Combine(folder, "report.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
@@ -71,7 +76,7 @@ public static class KitTour
 
     // GPTQ W4A16 with one scale per output row (every layer width allows it), calibrated on text the model
     // writes itself so that the tour needs no corpus, saved as compressed-tensors and loaded packed.
-    static CompressedTour CompressLeg(string model, string folder, string prompt, string textPath, int context, Action<string>? log)
+    static CompressedTour CompressLeg(LanguageModel dense, string model, string folder, string prompt, string textPath, Action<string>? log)
     {
         var recipe = new CompressionRecipe
         {
@@ -85,10 +90,21 @@ public static class KitTour
         using var lm = LanguageModel.Load(folder);
         var generation = lm.Generate(prompt, new GenerationOptions { MaxNewTokens = 80 });
         log?.Invoke(prompt + generation.Text);
-        var ppl = lm.PerplexityOfFile(textPath, seqLen: Math.Min(256, context));
+        int seqLen = Math.Min(256, dense.Config.MaxPositionEmbeddings);
+        var ppl = lm.PerplexityOfFile(textPath, seqLen: seqLen);
         log?.Invoke($"perplexity {ppl.Value:F3} after compression ({report.Seconds:F1} s to compress)");
-        return new CompressedTour("GPTQ W4A16 per channel", Path.GetFullPath(folder), report.Seconds, lm.Model.WeightBytes, generation, ppl);
+        var agreement = ModelAgreement.Measure(dense, lm, File.ReadAllText(textPath), seqLen);
+        log?.Invoke($"agreement with the dense model: KL {agreement.MeanKl:F4} nats/token, top-1 {agreement.Top1Agreement:P1} of {agreement.Positions} positions");
+        var stories = TaskRegistry.Load(TaskRegistry.KitStories);
+        var denseStories = TaskScorer.Score(dense, stories);
+        var compressedStories = TaskScorer.Score(lm, stories);
+        log?.Invoke($"{TaskRegistry.KitStories} acc_norm: dense {denseStories.Metrics[TaskMetrics.AccNorm].Value:P0}, compressed {compressedStories.Metrics[TaskMetrics.AccNorm].Value:P0} of {stories.ReadDocuments().Count()}");
+        return new CompressedTour("GPTQ W4A16 per channel", Path.GetFullPath(folder), report.Seconds, lm.Model.WeightBytes, generation, ppl,
+            agreement, denseStories, compressedStories);
     }
+
+    static string Score(TaskResult result, string metric) =>
+        $"{result.Metrics[metric].Value:F3} ± {result.Metrics[metric].StdErr:F3}";
 
     /// <summary>The report as Markdown.</summary>
     public static string ToMarkdown(TourReport r)
@@ -111,6 +127,10 @@ public static class KitTour
         sb.AppendLine($"| perplexity | {r.Perplexity.Value:F3} | {r.Compressed.Perplexity.Value:F3} |");
         sb.AppendLine($"| weights in memory | {r.Model.WeightBytes / 1048576.0:F2} MiB | {r.Compressed.WeightBytes / 1048576.0:F2} MiB |");
         sb.AppendLine($"| decode tokens/s | {r.Generation.TokensPerSecond:F1} | {r.Compressed.Generation.TokensPerSecond:F1} |");
+        foreach (var metric in new[] { TaskMetrics.Acc, TaskMetrics.AccNorm })
+            sb.AppendLine($"| {TaskRegistry.KitStories} {metric} (± stderr) | {Score(r.Compressed.DenseStories, metric)} | {Score(r.Compressed.CompressedStories, metric)} |");
+        sb.AppendLine().AppendLine($"Agreement with the dense model on the same text: KL divergence {r.Compressed.Agreement.MeanKl:F4} ± {r.Compressed.Agreement.KlStdErr:F4} nats per token (largest {r.Compressed.Agreement.MaxKl:F3}), "
+            + $"same most likely next token at {r.Compressed.Agreement.Top1Agreement:P1} of {r.Compressed.Agreement.Positions} positions.");
         return sb.ToString();
     }
 }

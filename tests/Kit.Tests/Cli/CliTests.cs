@@ -66,6 +66,12 @@ public sealed class CliTests
         Assert.True(File.Exists(Path.Combine(folder, "report.md")));
         Assert.StartsWith(cwd, folder);
         Assert.InRange(r.Json["perplexity"]!["value"]!.GetValue<double>(), 1, 100);
+        // 4-bit GPTQ per channel keeps most next-token choices of the default model, but not all of them.
+        var agreement = r.Json["compressed"]!["agreement"]!;
+        Assert.InRange(agreement["mean_kl"]!.GetValue<double>(), 1e-4, 0.5);
+        Assert.InRange(agreement["top1_agreement"]!.GetValue<double>(), 0.7, 0.999);
+        Assert.Equal(24, r.Json["compressed"]!["dense_stories"]!["count"]!.GetValue<int>());
+        Assert.Contains("kit_stories acc_norm", File.ReadAllText(Path.Combine(folder, "report.md")));
     }
 }
 
