@@ -10,4 +10,5 @@ root.Subcommands.Add(TrainDefaultCommand.Create());
 root.Subcommands.Add(CreateModelCommand.Create());
 root.Subcommands.Add(QuantizeCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(PlanCommand.Create());
 return root.Parse(args).Invoke();
