@@ -11,4 +11,5 @@ root.Subcommands.Add(CreateModelCommand.Create());
 root.Subcommands.Add(QuantizeCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(PlanCommand.Create());
 return root.Parse(args).Invoke();
