@@ -7,13 +7,14 @@ public static class NotebookSession
 {
     /// <summary>
     /// Lets packages built against newer shared dependencies load (charts need this), keeps harmless
-    /// compiler notices out of cell output, loads TorchSharp's native backend, and describes the
+    /// compiler notices out of cell output, lets ParquetSharp find its native library, loads TorchSharp's native backend, and describes the
     /// environment. Safe to call more than once.
     /// </summary>
     /// <exception cref="InvalidOperationException">TorchSharp's native library (libLibTorchSharp.so) did not load.</exception>
     public static NotebookEnvironment Initialize()
     {
         LoadedAssemblyFallback.Install();
+        ParquetNativeResolver.Install();
         ScriptWarningLevel.TrySet(ScriptWarningLevel.Notebook);
         // Loading the backend here turns a missing or unpatched native library into one clear message
         // in the first cell rather than a type-initialisation error in whichever cell touches a tensor.
