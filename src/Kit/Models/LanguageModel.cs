@@ -1,6 +1,8 @@
 using Kit.Formats.CompressedTensors;
 using Kit.Formats.Gguf;
+using Kit.Formats;
 using Kit.Inference;
+using Kit.Inference.Sparse;
 using Kit.Models.Hub;
 using Kit.Quantization;
 using TorchSharp;
@@ -65,8 +67,56 @@ public sealed class LanguageModel : IDisposable
         if (CompressedTensorsReader.IsCompressedTensors(folder))
             return new LanguageModel(LoadCompressed(config, folder, dtype, device, options.LoadProgress), tokenizer, folder, model);
         using var checkpoint = SafetensorsCheckpoint.Open(folder);
-        var network = CausalLM.FromCheckpoint(config, checkpoint, dtype, device, options.LoadProgress);
+        var network = SparsityMetadata.Read(folder) is { IsTwoOfFour: true } sparsity
+            ? LoadSparse24(config, checkpoint, sparsity, dtype, device, options.LoadProgress)
+            : CausalLM.FromCheckpoint(config, checkpoint, dtype, device, options.LoadProgress);
         return new LanguageModel(network, tokenizer, folder, model);
+    }
+
+    /// <summary>
+    /// A dense folder whose <c>kit_compression.json</c> says its Linears were pruned 2:4: each pruned Linear
+    /// whose weight has at most 2 non-zeros in every 4 input columns keeps only those values and their
+    /// positions (<see cref="Sparse24Linear"/>); one that does not stays dense. Pruned and quantized
+    /// compressed-tensors folders load through <see cref="LoadCompressed"/> instead: their mask lives in codes
+    /// equal to the zero point, and they stay <see cref="QuantizedLinear"/>.
+    /// </summary>
+    static CausalLM LoadSparse24(ModelConfig config, SafetensorsCheckpoint checkpoint, SparsityMetadata sparsity,
+        ScalarType dtype, TorchSharp.torch.Device device, IProgress<double>? progress)
+    {
+        nn.Module<Tensor, Tensor>? Sparse(string name)
+        {
+            if (!sparsity.Modules.Contains(name)) return null;
+            using var scope = NewDisposeScope();
+            string key = name + ".weight";
+            var weight = checkpoint.Load(key, dtype, device);
+            var expected = LinearShape(config, name);
+            if (!weight.shape.SequenceEqual(expected))
+                throw new InvalidDataException($"{checkpoint.Folder}: tensor '{key}' has shape [{string.Join(", ", weight.shape)}], " +
+                    $"config.json implies [{string.Join(", ", expected)}]");
+            if (!weight.isfinite().all().item<bool>())
+                throw new InvalidDataException($"{checkpoint.Folder}: tensor '{key}' contains NaN or infinite values");
+            if (!Sparse24Weight.Fits(weight)) return null;
+            var bias = checkpoint.Contains(name + ".bias") ? checkpoint.Load(name + ".bias", dtype, device) : null;
+            return Sparse24Linear.From(weight, bias, name);
+        }
+        var network = new CausalLM(config, dtype, device, Sparse);
+        CheckpointLoader.Load(network, "", checkpoint, dtype, device, key => key == "lm_head.weight" && config.TieWordEmbeddings, progress);
+        return network;
+    }
+
+    // [out, in] of a decoder Linear (model.layers.N.self_attn.q_proj, ...), as LlamaModel builds it.
+    static long[] LinearShape(ModelConfig c, string name)
+    {
+        long q = (long)c.NumAttentionHeads * c.HeadDim, kv = (long)c.NumKeyValueHeads * c.HeadDim;
+        return name[(name.LastIndexOf('.') + 1)..] switch
+        {
+            "q_proj" => new[] { q, c.HiddenSize },
+            "k_proj" or "v_proj" => new[] { kv, c.HiddenSize },
+            "o_proj" => new[] { c.HiddenSize, q },
+            "gate_proj" or "up_proj" => new long[] { c.IntermediateSize, c.HiddenSize },
+            "down_proj" => new long[] { c.HiddenSize, c.IntermediateSize },
+            _ => throw new InvalidDataException($"{SparsityMetadata.FileName}: '{name}' is not a decoder Linear"),
+        };
     }
 
     /// <summary>
