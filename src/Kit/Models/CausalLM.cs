@@ -108,7 +108,8 @@ public sealed class CausalLM : nn.Module
         .Where(p => !(Config.TieWordEmbeddings && p.name == "lm_head.weight"))
         .Sum(p => p.parameter.NumberOfElements * p.parameter.ElementSize)
         + DecoderLinears().Select(l => l.Module).OfType<Kit.Inference.QuantizedLinear>().Sum(q => q.WeightBytes)
-        + DecoderLinears().Select(l => l.Module).OfType<Kit.Inference.Sparse.Sparse24Linear>().Sum(s => s.WeightBytes);
+        + DecoderLinears().Select(l => l.Module).OfType<Kit.Inference.Sparse.Sparse24Linear>().Sum(s => s.WeightBytes)
+        + DecoderLinears().Select(l => l.Module).OfType<Kit.Inference.Fp8.Fp8Linear>().Sum(f => f.WeightBytes);
 
     /// <summary>Every Linear of the decoder layers with its checkpoint name (model.layers.N.self_attn.q_proj, ...).</summary>
     public IEnumerable<(string Name, nn.Module<Tensor, Tensor> Module)> DecoderLinears()

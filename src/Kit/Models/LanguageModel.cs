@@ -2,6 +2,7 @@ using Kit.Formats.CompressedTensors;
 using Kit.Formats.Gguf;
 using Kit.Formats;
 using Kit.Inference;
+using Kit.Inference.Fp8;
 using Kit.Inference.Sparse;
 using Kit.Models.Hub;
 using Kit.Quantization;
@@ -120,32 +121,25 @@ public sealed class LanguageModel : IDisposable
     }
 
     /// <summary>
-    /// A compressed-tensors model: quantized Linears stay packed (<see cref="QuantizedLinear"/>), never
-    /// dequantized to full precision at load; FP8 weights, which have no packed kernel yet, become dense.
+    /// A compressed-tensors model: quantized Linears stay packed (<see cref="QuantizedLinear"/>, FP8 ones
+    /// <see cref="Fp8Linear"/>), never dequantized to full precision at load.
     /// </summary>
     static CausalLM LoadCompressed(ModelConfig config, string folder, ScalarType dtype, TorchSharp.torch.Device device, IProgress<double>? progress)
     {
         using var reader = CompressedTensorsReader.Open(folder);
-        var dense = new Dictionary<string, Tensor>();
         nn.Module<Tensor, Tensor>? Quantized(string name)
         {
             if (!reader.IsQuantized(name)) return null;
             var bias = reader.Checkpoint.Contains(name + ".bias") ? reader.Checkpoint.Load(name + ".bias", dtype, device) : null;
             var weight = reader.Read(name, device);
             if (weight.Args.Type == QuantizationType.Float)
-            {
-                dense[name + ".weight"] = weight.Dequantize(dtype);
-                weight.Dispose();
-                return null;
-            }
+                using (weight)
+                    return Fp8Linear.From(weight, bias, reader.Config.GroupOf(name)?.InputActivations is { Type: QuantizationType.Float, Dynamic: true }, name);
             var activations = reader.Config.GroupOf(name)?.InputActivations is { Type: QuantizationType.Int, NumBits: 8, Dynamic: true }
                 ? "int8-dynamic-token" : null;
             return QuantizedLinear.From(weight, bias, activations);
         }
         var network = new CausalLM(config, dtype, device, Quantized);
-        using (no_grad())
-            foreach (var (name, parameter) in network.named_parameters())
-                if (dense.Remove(name, out var value)) { parameter.copy_(value); value.Dispose(); }
         CheckpointLoader.Load(network, "", reader.Checkpoint, dtype, device,
             key => key == "lm_head.weight" && config.TieWordEmbeddings, progress,
             skip: key => reader.IsQuantizationTensor(key) || (key.EndsWith(".weight", StringComparison.Ordinal) && reader.IsQuantized(key[..^7])));

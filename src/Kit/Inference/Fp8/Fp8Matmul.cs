@@ -1,0 +1,96 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Kit.Inference.Kernels;
+
+namespace Kit.Inference.Fp8;
+
+/// <summary>
+/// y [batch, out] = x [batch, in] · (scale ⊙ W)ᵀ for FP8 E4M3 weights held as their bit patterns, decoded in
+/// registers: E4M3 bits s.eeee.mmm placed at float32's sign and top exponent/mantissa bits
+/// (s &lt;&lt; 31 | eeee.mmm &lt;&lt; 20) are the value · 2^−120 for normals and subnormals alike, so one
+/// multiplication by 2^120 finishes the decode. Output rows are split over the cores.
+/// </summary>
+internal static unsafe class Fp8Matmul
+{
+    const float Two120 = 1.329228e36f;                 // 2^120
+    const long ParallelThreshold = 1L << 18;
+
+    /// <summary>
+    /// Computes y [batch, rows] from <paramref name="bits"/> [rows, columns] (uint8 E4M3 patterns, row-major), one
+    /// scale per row, and x [batch, columns], with the widest instruction set <paramref name="path"/> allows.
+    /// </summary>
+    public static void Multiply(ReadOnlySpan<byte> bits, ReadOnlySpan<float> rowScales, int rows, int columns,
+        ReadOnlySpan<float> x, int batch, Span<float> y, KernelPath path)
+    {
+        if (bits.Length != (long)rows * columns || rowScales.Length != rows || x.Length != (long)batch * columns || y.Length != (long)batch * rows)
+            throw new ArgumentException($"Fp8Matmul: spans do not match [{rows}, {columns}] weights and {batch} rows of x");
+        path = KernelPaths.Clamp(path);
+        fixed (byte* b = bits)
+        fixed (float* s = rowScales, xp = x, yp = y)
+        {
+            nint ba = (nint)b, sa = (nint)s, xa = (nint)xp, ya = (nint)yp;
+            void Range(int start, int end)
+            {
+                for (int r = start; r < end; r++)
+                    for (int t = 0; t < batch; t += 4)
+                        Row((byte*)ba + (long)r * columns, columns, (float*)xa + (long)t * columns, Math.Min(4, batch - t),
+                            (float*)ya + (long)t * rows + r, rows, ((float*)sa)[r], path);
+            }
+            if ((long)rows * columns * batch < ParallelThreshold || Environment.ProcessorCount == 1)
+            {
+                Range(0, rows);
+                return;
+            }
+            int chunks = Math.Min(Environment.ProcessorCount * 4, Math.Max(1, rows / 16));
+            Parallel.For(0, chunks, c => Range((int)((long)rows * c / chunks), (int)((long)rows * (c + 1) / chunks)));
+        }
+    }
+
+    // Up to four activation rows share each decoded vector of weights.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Row(byte* w, int columns, float* x, int tile, float* y, int yStride, float scale, KernelPath path)
+    {
+        Span<float> sums = stackalloc float[4];
+        int k = 0;
+        if (path == KernelPath.Avx512)
+        {
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (; k + 16 <= columns; k += 16)
+            {
+                var codes = Avx512F.ConvertToVector512Int32(Vector128.Load(w + k));
+                var wv = ((codes & Vector512.Create(0x80)) << 24 | (codes & Vector512.Create(0x7F)) << 20).AsSingle() * Vector512.Create(Two120);
+                a0 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x + k), a0);
+                if (tile > 1) a1 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x + columns + k), a1);
+                if (tile > 2) a2 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x + 2L * columns + k), a2);
+                if (tile > 3) a3 = Avx512F.FusedMultiplyAdd(wv, Vector512.Load(x + 3L * columns + k), a3);
+            }
+            (sums[0], sums[1], sums[2], sums[3]) = (Vector512.Sum(a0), Vector512.Sum(a1), Vector512.Sum(a2), Vector512.Sum(a3));
+        }
+        else if (path == KernelPath.Avx2)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (; k + 8 <= columns; k += 8)
+            {
+                var codes = Avx2.ConvertToVector256Int32(w + k);
+                var wv = ((codes & Vector256.Create(0x80)) << 24 | (codes & Vector256.Create(0x7F)) << 20).AsSingle() * Vector256.Create(Two120);
+                a0 = Fma.MultiplyAdd(wv, Avx.LoadVector256(x + k), a0);
+                if (tile > 1) a1 = Fma.MultiplyAdd(wv, Avx.LoadVector256(x + columns + k), a1);
+                if (tile > 2) a2 = Fma.MultiplyAdd(wv, Avx.LoadVector256(x + 2L * columns + k), a2);
+                if (tile > 3) a3 = Fma.MultiplyAdd(wv, Avx.LoadVector256(x + 3L * columns + k), a3);
+            }
+            (sums[0], sums[1], sums[2], sums[3]) = (Vector256.Sum(a0), Vector256.Sum(a1), Vector256.Sum(a2), Vector256.Sum(a3));
+        }
+        else sums.Clear();
+        for (; k < columns; k++)
+        {
+            float wk = Decode(w[k]);
+            for (int t = 0; t < tile; t++) sums[t] += wk * x[(long)t * columns + k];
+        }
+        for (int t = 0; t < tile; t++) y[(long)t * yStride] = sums[t] * scale;
+    }
+
+    /// <summary>The value of one E4M3 bit pattern (0x7F and 0xFF, the NaNs, are refused at load).</summary>
+    public static float Decode(byte code) =>
+        BitConverter.Int32BitsToSingle((code & 0x80) << 24 | (code & 0x7F) << 20) * Two120;
+}
