@@ -8,7 +8,8 @@ namespace Kit.Cli.Commands;
 
 /// <summary>
 /// <c>kit bench --model M</c>: generation speed and memory of a model; <c>kit bench compare</c> several models and
-/// llama.cpp in one process; <c>kit bench llama-cpp</c> llama.cpp alone; <c>kit bench gptq</c> GPTQ on one layer.
+/// llama.cpp in one process; <c>kit bench llama-cpp</c> llama.cpp alone; <c>kit bench gptq</c> GPTQ on one layer;
+/// <c>kit bench kernels</c> the packed matmul kernels on layer shapes.
 /// </summary>
 internal static class BenchCommand
 {
@@ -51,7 +52,7 @@ internal static class BenchCommand
         bench.SetAction(r => CliSupport.Run(() =>
         {
             var name = r.GetValue(model);
-            if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("--model is required (a folder, .gguf file, hub id or 'default'), or use a subcommand: compare, llama-cpp, gptq");
+            if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("--model is required (a folder, .gguf file, hub id or 'default'), or use a subcommand: compare, llama-cpp, gptq, kernels");
             var options = run.For(r, name, null);
             options.Validate();
             var gguf = r.GetValue(llamaCpp);
@@ -71,6 +72,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(Compare());
         bench.Subcommands.Add(LlamaCpp());
         bench.Subcommands.Add(Gptq());
+        bench.Subcommands.Add(Kernels());
         return bench;
     }
 
@@ -195,5 +197,51 @@ internal static class BenchCommand
             return 0;
         }));
         return command;
+    }
+
+    static Command Kernels()
+    {
+        var shapes = new Option<string>("--shapes") { Description = "Comma-separated OUTxIN weight shapes", DefaultValueFactory = _ => "5632x2048,2048x5632" };
+        var batch = new Option<int>("--batch") { Description = "Rows of x", DefaultValueFactory = _ => 1 };
+        var iterations = new Option<int>("--iterations") { Description = "Timed calls per kernel (the median is reported)", DefaultValueFactory = _ => 100 };
+        var repeats = new Option<int>("--repeats") { Description = "Times the whole set runs, one after another", DefaultValueFactory = _ => 3 };
+        var json = CliSupport.JsonOption();
+        var command = new Command("kernels", "Time the packed int4/int8 matmul kernels (float32 and int8 activations) against libtorch's float32 on layer shapes")
+        { shapes, batch, iterations, repeats, json };
+        command.SetAction(r => CliSupport.Run(() =>
+        {
+            var parsed = r.GetValue(shapes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseShape).ToList();
+            if (parsed.Count == 0) throw new ArgumentException("--shapes: give at least one OUTxIN shape");
+            double bandwidth = KernelBenchmark.MemoryBandwidthGBps();
+            var results = new List<KernelBenchmarkResult>();
+            for (int repeat = 0; repeat < r.GetValue(repeats); repeat++)
+                foreach (var (rows, columns) in parsed)
+                {
+                    var result = KernelBenchmark.Run(rows, columns, r.GetValue(batch), r.GetValue(iterations), bandwidth);
+                    results.Add(result);
+                    if (!r.GetValue(json)) Print(result);
+                }
+            if (r.GetValue(json)) CliSupport.PrintJson(results);
+            return 0;
+        }));
+        return command;
+    }
+
+    static (int Rows, int Columns) ParseShape(string shape)
+    {
+        var parts = shape.Split('x');
+        return parts.Length == 2 && int.TryParse(parts[0], out int rows) && int.TryParse(parts[1], out int columns)
+            ? (rows, columns)
+            : throw new ArgumentException($"--shapes: '{shape}' is not OUTxIN (for example 5632x2048)");
+    }
+
+    static void Print(KernelBenchmarkResult x)
+    {
+        double baseline = x.Timings.Single(t => t.Name == KernelBenchmark.Baseline).Seconds;
+        Console.WriteLine($"{x.Rows}×{x.Columns}, batch {x.Batch}, {x.InstructionSet}, bandwidth {x.MemoryBandwidthGBps:F1} GB/s, load average {ProcessMemory.LoadAverage():F2}");
+        Console.WriteLine("| kernel | ms | GB/s of weight | of bandwidth | GFLOP/s | speed ÷ int4 float32 |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
+        foreach (var t in x.Timings)
+            Console.WriteLine($"| {t.Name} | {t.Seconds * 1e3:F3} | {t.GBps:F1} | {t.GBps / x.MemoryBandwidthGBps:P0} | {t.GFlops:F1} | {baseline / t.Seconds:F2}× |");
     }
 }

@@ -8,9 +8,11 @@ namespace Kit.Inference;
 
 /// <summary>
 /// A linear layer y = x Ŵᵀ + b whose weight stays packed (<see cref="PackedWeight"/>): memory holds the
-/// codes, never a dequantized copy. On the CPU, up to <see cref="KernelRows"/> rows of x (leading
-/// dimensions flattened) go through the packed kernels (<see cref="QuantizedMatmul"/>); more rows (prefill)
-/// are multiplied tile by tile against weight rows decoded for that call. On any other device the weight is
+/// codes, never a dequantized copy. On the CPU, weight-only layers quantize up to <see cref="IntegerKernelRows"/>
+/// rows of x (leading dimensions flattened) to int8 per 32-column block and multiply in integers
+/// (<see cref="KernelActivations.Int8PerBlock"/>, as llama.cpp does); with <see cref="ExactActivations"/> up to
+/// <see cref="KernelRows"/> rows go through the float32-activation kernels instead. More rows (prefill) are
+/// multiplied tile by tile against weight rows decoded for that call. On any other device the weight is
 /// dequantized into x's dtype per call and multiplied with tensor ops. With int8 activations (W8A8) every
 /// path quantizes x per token (scale = absmax / 127) first, so all devices compute the same thing.
 /// </summary>
@@ -25,6 +27,12 @@ public sealed class QuantizedLinear : nn.Module<Tensor, Tensor>
     /// on TinyLlama's MLP shapes (2 cores): the kernels win clearly at 32 rows, draw around 64 and lose at 128.
     /// </summary>
     public const int KernelRows = 32;
+    /// <summary>
+    /// The most rows of x the int8-activation kernels take for weight-only layers; more rows multiply decoded
+    /// tiles with a dense matmul. Measured on TinyLlama's 5632 × 2048 MLP layer (W4A16 g128, 2 shared cores,
+    /// 2026-11-28): 64 rows 37 ms against 73 ms for the tiles, 128 rows 75 against 84 ms, 256 rows 203 against 169 ms.
+    /// </summary>
+    public const int IntegerKernelRows = 128;
     // Float32 values decoded per prefill tile (64 MB): whole layers of 1–3B models in one tile. Many small
     // tiles are slow: each switch between the .NET decoding threads and libtorch's OpenMP threads, which
     // keep spinning after a matmul, costs milliseconds.
@@ -38,6 +46,13 @@ public sealed class QuantizedLinear : nn.Module<Tensor, Tensor>
     public Tensor? Bias => bias;
     /// <summary>Whether activations are quantized to int8 per token (W8A8).</summary>
     public bool QuantizesActivations { get; }
+    /// <summary>
+    /// For weight-only layers on the CPU: multiply up to <see cref="IntegerKernelRows"/> rows of x in float32
+    /// (the product with the dequantized weight up to float32 rounding, as on other devices and for longer
+    /// inputs) instead of quantizing them to int8 per 32-column block first (<see cref="KernelActivations.Int8PerBlock"/>,
+    /// llama.cpp's Q8_0, about 2× faster at decode). False by default; W8A8 layers ignore it.
+    /// </summary>
+    public bool ExactActivations { get; set; }
     /// <summary>Input features.</summary>
     public int InFeatures => Weight.InFeatures;
     /// <summary>Output features.</summary>
@@ -89,7 +104,9 @@ public sealed class QuantizedLinear : nn.Module<Tensor, Tensor>
         var flat = x.reshape(rows, InFeatures);
         Tensor y;
         if (x.device_type == DeviceType.CPU && Weight.Device.type == DeviceType.CPU)
-            y = QuantizesActivations || rows <= KernelRows ? Kernel(flat) : Tiled(flat);
+            y = QuantizesActivations ? Kernel(flat, KernelActivations.Int8PerToken)
+                : ExactActivations ? (rows <= KernelRows ? Kernel(flat, KernelActivations.Float32) : Tiled(Weight, flat))
+                : rows <= IntegerKernelRows ? Kernel(flat, KernelActivations.Int8PerBlock) : Tiled(Weight, flat);
         else
             y = nn.functional.linear(QuantizesActivations ? FakeQuantizeActivations(flat) : flat, Weight.Dequantize(x.dtype));
         if (bias is not null) y = y + bias.to_type(y.dtype);
@@ -98,29 +115,31 @@ public sealed class QuantizedLinear : nn.Module<Tensor, Tensor>
         return y.to_type(x.dtype).reshape(shape).MoveToOuterDisposeScope();
     }
 
-    unsafe Tensor Kernel(Tensor x)
+    unsafe Tensor Kernel(Tensor x, KernelActivations activations)
     {
         var input = x.to_type(ScalarType.Float32).contiguous();
         int rows = (int)input.shape[0];
         var y = empty(rows, OutFeatures, ScalarType.Float32);
         var xs = new ReadOnlySpan<float>(TensorMemory.Address(input), rows * InFeatures);
         var ys = new Span<float>(TensorMemory.Address(y), rows * OutFeatures);
-        QuantizedMatmul.Multiply(Weight, xs, rows, ys, QuantizesActivations);
+        QuantizedMatmul.Multiply(Weight, xs, rows, ys, activations);
         return y;
     }
 
-    unsafe Tensor Tiled(Tensor x)
+    /// <summary>x [rows, in] · Ŵᵀ in float32 by tiles of weight rows decoded for this call and a libtorch matmul.</summary>
+    internal static unsafe Tensor Tiled(PackedWeight weight, Tensor x)
     {
+        int inFeatures = weight.InFeatures, outFeatures = weight.OutFeatures;
         var input = x.to_type(ScalarType.Float32);
-        var y = empty(input.shape[0], OutFeatures, ScalarType.Float32);
-        int tileRows = Math.Clamp(TileElements / InFeatures, 1, OutFeatures);
-        using var tile = empty(tileRows, InFeatures, ScalarType.Float32);
+        var y = empty(input.shape[0], outFeatures, ScalarType.Float32);
+        int tileRows = Math.Clamp(TileElements / inFeatures, 1, outFeatures);
+        using var tile = empty(tileRows, inFeatures, ScalarType.Float32);
         var tileSpan = new Span<float>(TensorMemory.Address(tile), (int)tile.numel());
-        for (int start = 0; start < OutFeatures; start += tileRows)
+        for (int start = 0; start < outFeatures; start += tileRows)
         {
             using var scope = NewDisposeScope();
-            int count = Math.Min(tileRows, OutFeatures - start);
-            RowDequantizer.Rows(Weight, start, count, tileSpan[..(count * InFeatures)]);
+            int count = Math.Min(tileRows, outFeatures - start);
+            RowDequantizer.Rows(weight, start, count, tileSpan[..(count * inFeatures)]);
             y.narrow(1, start, count).copy_(input.matmul(tile.narrow(0, 0, count).t()));
         }
         return y;

@@ -19,6 +19,17 @@ internal unsafe interface IBlockDecoder
 
     /// <summary>The stored code at packed column <paramref name="column"/> of a row.</summary>
     static abstract int Code(byte* row, int column);
+
+    /// <summary>
+    /// Two consecutive blocks' stored codes as unsigned bytes for vpmaddubsw/vpdpbusd (unsigned × signed):
+    /// <paramref name="low"/> holds codes 0–15 of the first block then codes 0–15 of the second, <paramref name="high"/>
+    /// codes 16–31 of each (the order of <see cref="QuantizedActivations"/>); with <paramref name="single"/> the
+    /// second block is not read and counts as zeros. The signs keep what <see cref="Signed"/> needs.
+    /// </summary>
+    static abstract void Pair(byte* blocks, bool single, out Vector256<byte> low, out Vector256<byte> high, out Vector256<sbyte> lowSigns, out Vector256<sbyte> highSigns);
+
+    /// <summary>Activation codes <paramref name="q"/> with the signs that <see cref="Pair"/> took off the weights.</summary>
+    static abstract Vector256<sbyte> Signed(Vector256<sbyte> q, Vector256<sbyte> signs);
 }
 
 /// <summary>Nibble pairs: byte i of a 16-byte block holds code i (low nibble) and code i + 16 (high nibble).</summary>
@@ -54,6 +65,20 @@ internal readonly unsafe struct Int4Decoder : IBlockDecoder
         byte pair = row[column / 32 * 16 + column % 16];
         return column % 32 < 16 ? pair & 15 : pair >> 4;
     }
+
+    // The nibbles are already unsigned (code + 8): the low ones of both blocks are their columns 0–15, the high ones 16–31.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Pair(byte* blocks, bool single, out Vector256<byte> low, out Vector256<byte> high, out Vector256<sbyte> lowSigns, out Vector256<sbyte> highSigns)
+    {
+        var pairs = single ? Vector256.Create(Vector128.Load(blocks), Vector128<byte>.Zero) : Vector256.Load(blocks);
+        var mask = Vector256.Create((byte)15);
+        low = Avx2.And(pairs, mask);
+        high = Avx2.And(Avx2.ShiftRightLogical(pairs.AsUInt16(), 4).AsByte(), mask);
+        lowSigns = highSigns = default;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> Signed(Vector256<sbyte> q, Vector256<sbyte> signs) => q;
 }
 
 /// <summary>One signed byte per code.</summary>
@@ -82,6 +107,21 @@ internal readonly unsafe struct Int8Decoder : IBlockDecoder
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Code(byte* row, int column) => ((sbyte*)row)[column];
+
+    // |w| · (q with w's sign) = w · q; |−128| = 128 still fits an unsigned byte, and vpsignb zeroes q where w is 0.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Pair(byte* blocks, bool single, out Vector256<byte> low, out Vector256<byte> high, out Vector256<sbyte> lowSigns, out Vector256<sbyte> highSigns)
+    {
+        var first = Avx.LoadVector256((sbyte*)blocks);
+        var second = single ? Vector256<sbyte>.Zero : Avx.LoadVector256((sbyte*)blocks + 32);
+        lowSigns = Avx2.Permute2x128(first, second, 0x20);
+        highSigns = Avx2.Permute2x128(first, second, 0x31);
+        low = Avx2.Abs(lowSigns);
+        high = Avx2.Abs(highSigns);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> Signed(Vector256<sbyte> q, Vector256<sbyte> signs) => Avx2.Sign(q, signs);
 }
 
 /// <summary>How many activation rows one pass over a weight row serves: the kernels are specialised per count.</summary>

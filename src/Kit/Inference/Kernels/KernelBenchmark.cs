@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Kit.Inference.Kernels;
 
 /// <summary>The time of one kernel on one layer shape.</summary>
-/// <param name="Name">What ran ("f32 torch", "int8 W8A16", "int4 W4A16", "int8 W8A8").</param>
+/// <param name="Name">What ran: "f32 torch", then the packed weight and its activations ("int4 W4A16 float32", "int4 W4A16 int8/block", ...).</param>
 /// <param name="Seconds">Median seconds per call.</param>
 /// <param name="WeightBytes">Bytes of weight the call reads.</param>
 /// <param name="GBps">Weight bytes per second, in 10^9 bytes.</param>
@@ -19,24 +19,33 @@ public sealed record KernelTiming(string Name, double Seconds, long WeightBytes,
 /// <param name="Columns">Input features.</param>
 /// <param name="Batch">Rows of x.</param>
 /// <param name="MemoryBandwidthGBps">A streaming read of 256 MB on all cores: the floor the kernels chase.</param>
+/// <param name="InstructionSet">What the packed kernels ran on (<see cref="QuantizedMatmul.InstructionSet"/>).</param>
 /// <param name="Timings">Float32 TorchSharp, then the packed kernels.</param>
-public sealed record KernelBenchmarkResult(int Rows, int Columns, int Batch, double MemoryBandwidthGBps, IReadOnlyList<KernelTiming> Timings);
+public sealed record KernelBenchmarkResult(int Rows, int Columns, int Batch, double MemoryBandwidthGBps, string InstructionSet, IReadOnlyList<KernelTiming> Timings);
 
 /// <summary>
-/// Times y = x · Wᵀ for one layer shape: TorchSharp float32 against the packed int8 (W8A16, group 128),
-/// int4 (W4A16, group 128) and W8A8 (per channel) kernels, with random weights; and measures the
-/// machine's memory bandwidth, the bound a batch-1 product cannot beat.
+/// Times y = x · Wᵀ for one layer shape: TorchSharp float32 against the packed int4 (W4A16, group 128) and
+/// int8 (W8A16, group 128) kernels with float32 activations and with int8 activations per 32-column block,
+/// the W8A8 kernel (per channel, int8 activations per token) and, for more than one row of x, the prefill path
+/// that dequantizes the int4 weight and multiplies with libtorch; random weights. Also measures the machine's
+/// memory bandwidth, the bound a batch-1 product cannot beat.
 /// </summary>
 public static class KernelBenchmark
 {
-    /// <summary>Runs every kernel <paramref name="iterations"/> times (after two warm-up calls) on a [rows, columns] weight.</summary>
-    public static KernelBenchmarkResult Run(int rows, int columns, int batch, int iterations)
+    /// <summary>The timing whose speed the others are compared with: the float32-activation int4 kernel.</summary>
+    public const string Baseline = "int4 W4A16 float32";
+
+    /// <summary>
+    /// Runs every kernel <paramref name="iterations"/> times (after two warm-up calls) on a [rows, columns]
+    /// weight; <paramref name="bandwidthGBps"/> is measured when not given.
+    /// </summary>
+    public static KernelBenchmarkResult Run(int rows, int columns, int batch, int iterations, double? bandwidthGBps = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(columns, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 1);
-        double bandwidth = MemoryBandwidthGBps();
+        double bandwidth = bandwidthGBps ?? MemoryBandwidthGBps();
         long flops = 2L * rows * columns * batch;
         var timings = new List<KernelTiming>();
         var x = new float[batch * columns];
@@ -51,18 +60,29 @@ public static class KernelBenchmark
             double seconds = Median(iterations, () => nn.functional.linear(xt, w).Dispose());
             timings.Add(Timing("f32 torch", seconds, 4L * rows * columns, flops));
         }
-        foreach (var (name, args, int8Activations) in new[]
-                 {
-                     ("int8 W8A16", QuantizationPresets.W8A16, false),
-                     ("int4 W4A16", QuantizationPresets.W4A16, false),
-                     ("int8 W8A8", QuantizationPresets.W8A8, true),
-                 })
+        foreach (var (name, args) in new[] { ("int4 W4A16", QuantizationPresets.W4A16), ("int8 W8A16", QuantizationPresets.W8A16) })
         {
             using var packed = RandomPacked(rows, columns, args);
-            double seconds = Median(iterations, () => QuantizedMatmul.Multiply(packed, x, batch, y, int8Activations));
-            timings.Add(Timing(name, seconds, packed.WeightBytes, flops));
+            foreach (var (suffix, activations) in new[] { (" float32", KernelActivations.Float32), (" int8/block", KernelActivations.Int8PerBlock) })
+            {
+                double seconds = Median(iterations, () => QuantizedMatmul.Multiply(packed, x, batch, y, activations));
+                timings.Add(Timing(name + suffix, seconds, packed.WeightBytes, flops));
+            }
+            if (batch == 1 || packed.Format != PackedFormat.Int4) continue;
+            using var xt = tensor(x, new long[] { batch, columns });
+            double tiled = Median(iterations, () =>
+            {
+                using var scope = NewDisposeScope();
+                QuantizedLinear.Tiled(packed, xt);
+            });
+            timings.Add(Timing(name + " dequantize + torch", tiled, packed.WeightBytes, flops));
         }
-        return new KernelBenchmarkResult(rows, columns, batch, bandwidth, timings);
+        using (var packed = RandomPacked(rows, columns, QuantizationPresets.W8A8))
+        {
+            double seconds = Median(iterations, () => QuantizedMatmul.Multiply(packed, x, batch, y, KernelActivations.Int8PerToken));
+            timings.Add(Timing("int8 W8A8 int8/token", seconds, packed.WeightBytes, flops));
+        }
+        return new KernelBenchmarkResult(rows, columns, batch, bandwidth, QuantizedMatmul.InstructionSet, timings);
     }
 
     /// <summary>

@@ -10,7 +10,10 @@ internal enum KernelPath
     Scalar,
     /// <summary>256-bit AVX2 + FMA.</summary>
     Avx2,
-    /// <summary>512-bit AVX-512 (F + BW) for the weight-only kernels; the others use their AVX2 code.</summary>
+    /// <summary>
+    /// 512-bit AVX-512 (F + BW) for the float32-activation kernels; the integer kernels keep 256-bit registers
+    /// and use AVX-VNNI's vpdpbusd where the CPU has it.
+    /// </summary>
     Avx512,
 }
 

@@ -1,23 +1,24 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Kit.Inference.Kernels;
 
 /// <summary>
 /// y [batch, out] = x [batch, in] · Ŵᵀ for a CPU <see cref="PackedWeight"/> Ŵ, reading the packed codes in
-/// place: float32 activations (weight-only W4A16/W8A16), or per-token int8 activations with int32
-/// accumulation (W8A8, int8 weights only). Output rows are split over the cores; AVX2 + FMA where the CPU
-/// has them, a scalar loop otherwise.
+/// place: float32 activations, or activations quantized to int8 per 32-column block (weight-only W4A16/W8A16)
+/// or per token (W8A8, int8 weights only) with integer dot products (<see cref="KernelActivations"/>). Output
+/// rows are split over the cores; AVX-512, AVX2 + FMA where the CPU has them, a scalar loop otherwise.
 /// </summary>
 public static unsafe class QuantizedMatmul
 {
     // Below this many multiply-adds a call finishes before a second thread would start.
     const long ParallelThreshold = 1L << 18;
 
-    /// <summary>The instruction set the kernels use on this CPU: "AVX-512", "AVX2" or "scalar".</summary>
+    /// <summary>The instruction set the kernels use on this CPU: "AVX-512", "AVX2" or "scalar", with "+VNNI" where the integer kernels use vpdpbusd.</summary>
     public static string InstructionSet => KernelPaths.Best switch
     {
-        KernelPath.Avx512 => "AVX-512",
+        KernelPath.Avx512 => AvxVnni.IsSupported ? "AVX-512+VNNI" : "AVX-512",
         KernelPath.Avx2 => "AVX2",
         _ => "scalar",
     };
@@ -25,13 +26,13 @@ public static unsafe class QuantizedMatmul
     /// <summary>
     /// Computes y = x · Ŵᵀ. <paramref name="x"/> holds <paramref name="batch"/> rows of
     /// <see cref="PackedWeight.InFeatures"/> values, <paramref name="y"/> receives batch rows of
-    /// <see cref="PackedWeight.OutFeatures"/>. With <paramref name="quantizeActivations"/> each x row is
-    /// quantized to int8 (scale = absmax / 127) and multiplied in integers (W8A8).
+    /// <see cref="PackedWeight.OutFeatures"/>. <paramref name="activations"/> says whether x is multiplied in
+    /// float32 or quantized to int8 first; <see cref="KernelActivations.Int8PerToken"/> needs int8 weights.
     /// </summary>
-    public static void Multiply(PackedWeight weight, ReadOnlySpan<float> x, int batch, Span<float> y, bool quantizeActivations = false) =>
-        Multiply(weight, x, batch, y, quantizeActivations, KernelPaths.Best);
+    public static void Multiply(PackedWeight weight, ReadOnlySpan<float> x, int batch, Span<float> y, KernelActivations activations = KernelActivations.Float32) =>
+        Multiply(weight, x, batch, y, activations, KernelPaths.Best);
 
-    internal static void Multiply(PackedWeight weight, ReadOnlySpan<float> x, int batch, Span<float> y, bool quantizeActivations, KernelPath path)
+    internal static void Multiply(PackedWeight weight, ReadOnlySpan<float> x, int batch, Span<float> y, KernelActivations activations, KernelPath path)
     {
         ArgumentNullException.ThrowIfNull(weight);
         ArgumentOutOfRangeException.ThrowIfNegative(batch);
@@ -39,42 +40,31 @@ public static unsafe class QuantizedMatmul
             throw new ArgumentException($"x: expected {batch} × {weight.InFeatures} values, got {x.Length}", nameof(x));
         if (y.Length != (long)batch * weight.OutFeatures)
             throw new ArgumentException($"y: expected {batch} × {weight.OutFeatures} values, got {y.Length}", nameof(y));
-        if (quantizeActivations && weight.Format != PackedFormat.Int8)
-            throw new ArgumentException($"PackedWeight.Format: int8 activations need int8 weights, got {weight.Format}", nameof(quantizeActivations));
+        if (activations == KernelActivations.Int8PerToken && weight.Format != PackedFormat.Int8)
+            throw new ArgumentException($"PackedWeight.Format: per-token int8 activations need int8 weights, got {weight.Format}", nameof(activations));
         if (batch == 0) return;
         path = KernelPaths.Clamp(path);
         var view = weight.View();
         var layout = weight.Layout;
-        fixed (float* xp = x, yp = y)
-        {
-            if (quantizeActivations) MultiplyInt8(view, layout, xp, batch, yp, path);
-            else MultiplyFloat(view, layout, weight.Format, xp, batch, yp, path);
-        }
-    }
-
-    static void MultiplyFloat(PackedView view, PackedLayout layout, PackedFormat format, float* x, int batch, float* y, KernelPath path)
-    {
-        if (layout.ColumnOrder is null && layout.PaddedColumns == layout.Columns)
-        {
-            RunFloat(view, format, x, batch, y, path);
-            return;
-        }
-        var rented = ArrayPool<float>.Shared.Rent(batch * layout.PaddedColumns);
+        bool gather = layout.ColumnOrder is not null || layout.PaddedColumns != layout.Columns;
+        var rented = gather ? ArrayPool<float>.Shared.Rent(batch * layout.PaddedColumns) : null;
         try
         {
-            fixed (float* gathered = rented)
+            fixed (float* xp = x, yp = y, gathered = rented)
             {
-                Gather(x, batch, layout, gathered);
-                RunFloat(view, format, gathered, batch, y, path);
+                if (gather) Gather(xp, batch, layout, gathered);
+                float* packedX = gather ? gathered : xp;
+                if (activations == KernelActivations.Float32) MultiplyFloat(view, weight.Format, packedX, batch, yp, path);
+                else MultiplyInt8(view, weight.Format, layout, packedX, batch, yp, activations == KernelActivations.Int8PerBlock, path);
             }
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(rented);
+            if (rented is not null) ArrayPool<float>.Shared.Return(rented);
         }
     }
 
-    static void RunFloat(PackedView view, PackedFormat format, float* x, int batch, float* y, KernelPath path)
+    static void MultiplyFloat(PackedView view, PackedFormat format, float* x, int batch, float* y, KernelPath path)
     {
         nint xa = (nint)x, ya = (nint)y;
         ForRows(view, batch, (start, end) =>
@@ -84,28 +74,31 @@ public static unsafe class QuantizedMatmul
         });
     }
 
-    static void MultiplyInt8(PackedView view, PackedLayout layout, float* x, int batch, float* y, KernelPath path)
+    static void MultiplyInt8(PackedView view, PackedFormat format, PackedLayout layout, float* x, int batch, float* y, bool perBlock, KernelPath path)
     {
-        var codes = ArrayPool<sbyte>.Shared.Rent(batch * layout.PaddedColumns);
-        var scales = ArrayPool<float>.Shared.Rent(batch);
-        var sums = view.Zero == null ? null : ArrayPool<int>.Shared.Rent(batch * layout.Groups);
+        var codes = ArrayPool<sbyte>.Shared.Rent(batch * QuantizedActivations.RowCodes(layout.PaddedColumns));
+        var scales = ArrayPool<float>.Shared.Rent(batch * QuantizedActivations.RowScales(layout.PaddedColumns));
+        var sums = ArrayPool<float>.Shared.Rent(batch * layout.Groups);
         try
         {
             fixed (sbyte* q = codes)
-            fixed (float* s = scales)
-            fixed (int* gs = sums)
+            fixed (float* s = scales, gs = sums)
             {
-                ActivationQuantizer.Quantize(x, batch, layout, q, s, gs, path);
-                nint qa = (nint)q, sa = (nint)s, ga = (nint)gs, ya = (nint)y;
+                var xq = new QuantizedActivations(q, s, gs);
+                ActivationQuantizer.Quantize(x, batch, layout, perBlock, xq, path);
+                nint ya = (nint)y;
                 ForRows(view, batch, (start, end) =>
-                    Int8ActivationKernel.Rows(view, (sbyte*)qa, (float*)sa, (int*)ga, batch, (float*)ya, start, end, path));
+                {
+                    if (format == PackedFormat.Int4) IntegerDotKernel.Rows<Int4Decoder>(view, xq, batch, (float*)ya, start, end, path);
+                    else IntegerDotKernel.Rows<Int8Decoder>(view, xq, batch, (float*)ya, start, end, path);
+                });
             }
         }
         finally
         {
             ArrayPool<sbyte>.Shared.Return(codes);
             ArrayPool<float>.Shared.Return(scales);
-            if (sums is not null) ArrayPool<int>.Shared.Return(sums);
+            ArrayPool<float>.Shared.Return(sums);
         }
     }
 

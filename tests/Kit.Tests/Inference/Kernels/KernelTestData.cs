@@ -62,7 +62,11 @@ internal static class KernelTestData
     }
 
     /// <summary>y = x · Wᵀ in float64, and Σ|x·w| per output (the size an accumulation error scales with).</summary>
-    public static (double[] Y, double[] Magnitude) Reference(float[] x, int batch, double[][] w)
+    public static (double[] Y, double[] Magnitude) Reference(float[] x, int batch, double[][] w) =>
+        Reference(Array.ConvertAll(x, v => (double)v), batch, w);
+
+    /// <summary>y = x · Wᵀ in float64 for float64 activations, and Σ|x·w| per output.</summary>
+    public static (double[] Y, double[] Magnitude) Reference(double[] x, int batch, double[][] w)
     {
         int rows = w.Length, columns = w[0].Length;
         var y = new double[batch * rows];

@@ -37,17 +37,34 @@ public sealed class QuantizedLinearTests
     [InlineData(new long[] { 16, 320 })]
     [InlineData(new long[] { 32, 320 })]        // the largest kernel batch
     [InlineData(new long[] { 2, 40, 320 })]     // prefill: tiles of decoded rows and a dense matmul
-    public void Forward_equals_dense_linear_with_the_dequantized_weight(long[] shape)
+    public void Exact_activations_forward_equals_dense_linear_with_the_dequantized_weight(long[] shape)
     {
         using var scope = NewDisposeScope();
         using var q = KernelTestData.Weight(300, 320, QuantizationPresets.W4A16Asym with { GroupSize = 64 }, seed: 21, shuffledGroups: true);
         var bias = randn(300, generator: new TorchSharp.torch.Generator(5));
         using var layer = QuantizedLinear.From(q, bias);
+        layer.ExactActivations = true;
         var x = randn(shape, generator: new TorchSharp.torch.Generator(6));
         var y = layer.call(x);
         Assert.Equal(new[] { shape[..^1], new long[] { 300 } }.SelectMany(s => s).ToArray(), y.shape);
         Assert.Equal(ScalarType.Float32, y.dtype);
         AssertClose(y.reshape(-1, 300), Dense(x.reshape(-1, 320), q, bias), 1e-5);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(QuantizedLinear.IntegerKernelRows)]
+    public void Weight_only_layer_quantizes_activations_per_block_by_default(int rows)
+    {
+        using var scope = NewDisposeScope();
+        using var q = KernelTestData.Weight(40, 200, QuantizationPresets.W4A16 with { GroupSize = 64 }, seed: 22, shuffledGroups: true);
+        using var layer = QuantizedLinear.From(q);
+        Assert.False(layer.ExactActivations);
+        var x = randn(new long[] { rows, 200 }, generator: new TorchSharp.torch.Generator(23));
+        var (values, _) = BlockInt8KernelTests.BlockQuantized(x.data<float>().ToArray(), rows, q.GIdx.data<int>().ToArray());
+        var xq = tensor(values, new long[] { rows, 200 });
+        AssertClose(layer.call(x), Dense(xq, q, null), 1e-5);
     }
 
     [Fact]
@@ -56,6 +73,7 @@ public sealed class QuantizedLinearTests
         using var scope = NewDisposeScope();
         using var q = KernelTestData.Weight(64, 128, QuantizationPresets.W8A16, seed: 2);
         using var layer = QuantizedLinear.From(q);
+        layer.ExactActivations = true;
         var x = randn(new long[] { 3, 128 }, generator: new TorchSharp.torch.Generator(7)).to_type(ScalarType.BFloat16);
         var y = layer.call(x);
         Assert.Equal(ScalarType.BFloat16, y.dtype);

@@ -44,7 +44,7 @@ public sealed class QuantizedMatmulTests
         foreach (var path in Paths)
         {
             var y = new float[batch * rows];
-            QuantizedMatmul.Multiply(packed, x, batch, y, quantizeActivations: false, path);
+            QuantizedMatmul.Multiply(packed, x, batch, y, KernelActivations.Float32, path);
             KernelTestData.AssertClose(y, reference, 1e-5);
         }
     }
@@ -73,12 +73,12 @@ public sealed class QuantizedMatmulTests
         using var packed = PackedWeight.From(q);
         var x = KernelTestData.Activations(batch, columns, seed: 4);
         var scalar = new float[batch * rows];
-        QuantizedMatmul.Multiply(packed, x, batch, scalar, quantizeActivations: false, KernelPath.Scalar);
+        QuantizedMatmul.Multiply(packed, x, batch, scalar, KernelActivations.Float32, KernelPath.Scalar);
         var reference = KernelTestData.Reference(x, batch, KernelTestData.Values(q));
         foreach (var path in Paths.Skip(1))
         {
             var vector = new float[batch * rows];
-            QuantizedMatmul.Multiply(packed, x, batch, vector, quantizeActivations: false, path);
+            QuantizedMatmul.Multiply(packed, x, batch, vector, KernelActivations.Float32, path);
             for (int i = 0; i < vector.Length; i++)
                 Assert.True(Math.Abs(vector[i] - scalar[i]) <= 1e-5 * reference.Magnitude[i], $"{path} output {i}: {vector[i]}, scalar {scalar[i]}");
         }
@@ -91,7 +91,7 @@ public sealed class QuantizedMatmulTests
         using var packed = PackedWeight.From(q);
         Assert.Throws<ArgumentException>(() => QuantizedMatmul.Multiply(packed, new float[63], 1, new float[8]));
         Assert.Throws<ArgumentException>(() => QuantizedMatmul.Multiply(packed, new float[64], 1, new float[7]));
-        var error = Assert.Throws<ArgumentException>(() => QuantizedMatmul.Multiply(packed, new float[64], 1, new float[8], quantizeActivations: true));
+        var error = Assert.Throws<ArgumentException>(() => QuantizedMatmul.Multiply(packed, new float[64], 1, new float[8], KernelActivations.Int8PerToken));
         Assert.Contains("PackedWeight.Format", error.Message);
     }
 }
