@@ -46,7 +46,7 @@ public static class TokenGenerator
             return generated.Select(g => new GeneratedIds(g, 0, 0, "length")).ToArray();
 
         using var sampler = new Sampler(options, model.Device);
-        using var cache = new KvCache(model.Config.NumHiddenLayers);
+        using var cache = new KvCache(model.Config.NumHiddenLayers, longest + options.MaxNewTokens);
         using var _ = no_grad();
 
         // Left padding keeps every prompt's last token in the last column, where the next token is read.

@@ -77,9 +77,11 @@ public sealed class CausalLM : nn.Module
         var positions = (fullMask.cumsum(1) - 1).clamp_min(0)[.., (int)past..];                    // [B, T]
         var additive = AttentionMask(Config, fullMask, past, t, DType);
 
+        var inputs = AttentionInputs.Create(Config, Model.Rotary, positions, additive, DType);
+
         var h = Model.EmbedTokens.call(ids);
         for (int i = 0; i < Model.Layers.Count; i++)
-            h = Model.Layers[i].Forward(h, positions, additive, cache?[i]);
+            h = Model.Layers[i].Forward(h, inputs, cache?[i]);
         if (lastOnly) h = h[.., (int)(t - 1)..];
         var logits = LmHead.call(Model.Norm.call(h));
         cache?.SetMask(fullMask);

@@ -2,24 +2,55 @@ using static TorchSharp.torch;
 
 namespace Kit.Models;
 
-/// <summary>The keys and values one attention layer has seen so far, [batch, kv_heads, time, head_dim].</summary>
+/// <summary>
+/// The keys and values one attention layer has seen so far, [batch, kv_heads, time, head_dim]. They are
+/// written into buffers with room to spare, so a decode step copies one position instead of the whole
+/// cache; a buffer that fills up is replaced by one twice as long.
+/// </summary>
 public sealed class LayerKvCache : IDisposable
 {
+    readonly long initialCapacity;
     Tensor? keys, values;
+    long length;
+
+    /// <summary>Creates an empty cache whose first buffers hold at least <paramref name="capacity"/> positions.</summary>
+    public LayerKvCache(long capacity = 0) => initialCapacity = capacity;
 
     /// <summary>Number of cached positions.</summary>
-    public long Length => keys?.shape[2] ?? 0;
+    public long Length => length;
 
-    /// <summary>Appends new keys and values and returns the whole cached sequence (owned by the caller's scope).</summary>
+    /// <summary>Positions the current buffers hold before they must grow (0 before the first append).</summary>
+    public long Capacity => keys?.shape[2] ?? 0;
+
+    /// <summary>Appends new keys and values and returns views of the whole cached sequence (owned by the caller's scope).</summary>
     public (Tensor Keys, Tensor Values) Append(Tensor k, Tensor v)
     {
-        var newKeys = keys is null ? k.clone() : cat(new[] { keys, k }, 2);
-        var newValues = values is null ? v.clone() : cat(new[] { values, v }, 2);
-        keys?.Dispose();
-        values?.Dispose();
-        keys = newKeys.DetachFromDisposeScope();
-        values = newValues.DetachFromDisposeScope();
-        return (keys.alias(), values.alias());
+        long t = k.shape[2], needed = length + t;
+        if (needed > Capacity) Grow(k, v, needed);
+        keys!.narrow(2, length, t).copy_(k);
+        values!.narrow(2, length, t).copy_(v);
+        length = needed;
+        return (keys.narrow(2, 0, length), values.narrow(2, 0, length));
+    }
+
+    void Grow(Tensor k, Tensor v, long needed)
+    {
+        long capacity = Math.Max(needed, Math.Max(initialCapacity, 2 * Capacity));
+        keys = Regrown(keys, k, capacity);
+        values = Regrown(values, v, capacity);
+    }
+
+    Tensor Regrown(Tensor? old, Tensor like, long capacity)
+    {
+        var buffer = empty(new[] { like.shape[0], like.shape[1], capacity, like.shape[3] }, like.dtype, like.device).DetachFromDisposeScope();
+        if (old is not null)
+        {
+            using var kept = buffer.narrow(2, 0, length);
+            using var cached = old.narrow(2, 0, length);
+            kept.copy_(cached);
+            old.Dispose();
+        }
+        return buffer;
     }
 
     /// <summary>Frees the cached tensors.</summary>
@@ -28,6 +59,7 @@ public sealed class LayerKvCache : IDisposable
         keys?.Dispose();
         values?.Dispose();
         keys = values = null;
+        length = 0;
     }
 }
 
@@ -37,8 +69,12 @@ public sealed class KvCache : IDisposable
     readonly LayerKvCache[] layers;
     Tensor? mask;
 
-    /// <summary>Creates an empty cache for <paramref name="numLayers"/> layers.</summary>
-    public KvCache(int numLayers) => layers = Enumerable.Range(0, numLayers).Select(_ => new LayerKvCache()).ToArray();
+    /// <summary>
+    /// Creates an empty cache for <paramref name="numLayers"/> layers. <paramref name="capacity"/> is the
+    /// number of positions to make room for at once (prompt plus new tokens, when known); the cache grows past it as needed.
+    /// </summary>
+    public KvCache(int numLayers, long capacity = 0) =>
+        layers = Enumerable.Range(0, numLayers).Select(_ => new LayerKvCache(capacity)).ToArray();
 
     /// <summary>The cache of layer <paramref name="i"/>.</summary>
     public LayerKvCache this[int i] => layers[i];

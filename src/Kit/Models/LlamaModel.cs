@@ -34,9 +34,11 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var wide = x.dtype == ScalarType.Float64 ? x : x.to_type(ScalarType.Float32);
-        var normed = wide * rsqrt(wide.pow(2).mean(new long[] { -1 }, keepdim: true) + eps);
-        return (Weight * normed.to_type(x.dtype)).MoveToOuterDisposeScope();
+        // Every op here runs twice per layer per decode step, so conversions that would be no-ops are not dispatched.
+        bool wideAlready = x.dtype is ScalarType.Float32 or ScalarType.Float64;
+        var wide = wideAlready ? x : x.to_type(ScalarType.Float32);
+        var normed = wide * wide.square().mean(new long[] { -1 }, keepdim: true).add_(eps).rsqrt_();
+        return (Weight * (wideAlready ? normed : normed.to_type(x.dtype))).MoveToOuterDisposeScope();
     }
 }
 
@@ -117,19 +119,33 @@ public sealed class RotaryEmbedding
         }
     }
 
-    /// <summary>Rotates <paramref name="x"/> [batch, heads, time, head_dim] at <paramref name="positions"/> [batch, time].</summary>
-    public Tensor Apply(Tensor x, Tensor positions)
+    /// <summary>
+    /// cos and sin of the angles at <paramref name="positions"/> [B, T], each [B, T, 1, head_dim] in
+    /// <paramref name="dtype"/>, to broadcast over the heads of [B, T, heads, head_dim]. Sin carries
+    /// rotate_half's sign (−sin on the first half) so that <see cref="Apply"/> needs no negation.
+    /// </summary>
+    public (Tensor Cos, Tensor Sin) Angles(Tensor positions, ScalarType dtype)
     {
         using var scope = NewDisposeScope();
         // Angles in float32 as Hugging Face computes them, or float64 for a float64 model.
-        var wide = x.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+        var wide = dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
         var angles = positions.to_type(wide).unsqueeze(-1) * invFreq.to_type(wide);         // [B, T, d/2]
-        var emb = cat(new[] { angles, angles }, -1).unsqueeze(1);                          // [B, 1, T, d]
-        var cos = emb.cos().to_type(x.dtype);
-        var sin = emb.sin().to_type(x.dtype);
+        var cos = angles.cos();
+        var sin = angles.sin();
+        var fullCos = cat(new[] { cos, cos }, -1).unsqueeze(2).to_type(dtype);
+        var signedSin = cat(new[] { -sin, sin }, -1).unsqueeze(2).to_type(dtype);
+        return (fullCos.MoveToOuterDisposeScope(), signedSin.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// Rotates <paramref name="x"/> [B, T, heads, head_dim] by the angles of <see cref="Angles"/>:
+    /// x·cos + rotate_half(x)·sin, where rotate_half(x) = (−x₂, x₁) is the half-swap (x₂, x₁) times the sign in sin.
+    /// </summary>
+    public static Tensor Apply(Tensor x, Tensor cos, Tensor signedSin)
+    {
+        using var scope = NewDisposeScope();
         long half = x.shape[^1] / 2;
-        var rotated = cat(new[] { -x[.., .., .., (int)half..], x[.., .., .., ..(int)half] }, -1);
-        return (x * cos + rotated * sin).MoveToOuterDisposeScope();
+        return (x * cos).addcmul_(x.roll(half, -1), signedSin, 1).MoveToOuterDisposeScope();
     }
 }
 
@@ -137,7 +153,6 @@ public sealed class RotaryEmbedding
 public sealed class Attention : nn.Module
 {
     readonly int heads, kvHeads, headDim;
-    readonly RotaryEmbedding rope;
 
     /// <summary>Query projection.</summary>
     public nn.Module<Tensor, Tensor> QProj { get; }
@@ -149,10 +164,10 @@ public sealed class Attention : nn.Module
     public nn.Module<Tensor, Tensor> OProj { get; }
 
     /// <summary>Creates the attention block of one decoder layer.</summary>
-    public Attention(ModelConfig c, RotaryEmbedding rope, ScalarType dtype, Device device, string prefix = "", LinearOverride? linears = null)
+    public Attention(ModelConfig c, ScalarType dtype, Device device, string prefix = "", LinearOverride? linears = null)
         : base("Attention")
     {
-        (heads, kvHeads, headDim, this.rope) = (c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, rope);
+        (heads, kvHeads, headDim) = (c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim);
         QProj = linears?.Invoke(prefix + "q_proj") ?? new Linear(c.HiddenSize, heads * headDim, c.AttentionQkvBias, dtype, device);
         KProj = linears?.Invoke(prefix + "k_proj") ?? new Linear(c.HiddenSize, kvHeads * headDim, c.AttentionQkvBias, dtype, device);
         VProj = linears?.Invoke(prefix + "v_proj") ?? new Linear(c.HiddenSize, kvHeads * headDim, c.AttentionQkvBias, dtype, device);
@@ -163,32 +178,22 @@ public sealed class Attention : nn.Module
         register_module("o_proj", OProj);
     }
 
-    /// <summary>
-    /// Attends <paramref name="x"/> [B, T, hidden] over the cached keys plus its own.
-    /// <paramref name="mask"/> is additive, [B, 1, T, cached + T]: 0 where allowed, −∞ where not.
-    /// </summary>
-    public Tensor Forward(Tensor x, Tensor positions, Tensor mask, LayerKvCache? cache)
+    /// <summary>Attends <paramref name="x"/> [B, T, hidden] over the cached keys plus its own.</summary>
+    public Tensor Forward(Tensor x, AttentionInputs inputs, LayerKvCache? cache)
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], t = x.shape[1];
-        var q = QProj.call(x).view(b, t, heads, headDim).transpose(1, 2);
-        var k = KProj.call(x).view(b, t, kvHeads, headDim).transpose(1, 2);
+        int group = heads / kvHeads;
+        var q = RotaryEmbedding.Apply(QProj.call(x).view(b, t, heads, headDim), inputs.Cos, inputs.Sin);
+        var k = RotaryEmbedding.Apply(KProj.call(x).view(b, t, kvHeads, headDim), inputs.Cos, inputs.Sin).transpose(1, 2);
         var v = VProj.call(x).view(b, t, kvHeads, headDim).transpose(1, 2);
-        q = rope.Apply(q, positions);
-        k = rope.Apply(k, positions);
         if (cache is not null) (k, v) = cache.Append(k, v);
 
-        // Each group of heads/kvHeads query heads reads the same key/value head.
-        int group = heads / kvHeads;
-        if (group > 1)
-        {
-            k = k.repeat_interleave(group, dim: 1);
-            v = v.repeat_interleave(group, dim: 1);
-        }
-        var scores = q.matmul(k.transpose(2, 3)) / Math.Sqrt(headDim);
-        var wide = scores.dtype == ScalarType.Float64 ? scores : scores.to_type(ScalarType.Float32);
-        var probs = (wide + mask).softmax(-1).to_type(q.dtype);
-        var y = probs.matmul(v).transpose(1, 2).reshape(b, t, heads * headDim);
+        // Query head kv·group + g reads key/value head kv. Stacking a group's queries as extra rows (t, g) of
+        // its kv head lets every head read the keys in place instead of from `group` copies of the cache.
+        var grouped = q.view(b, t, kvHeads, group, headDim).permute(0, 2, 1, 3, 4).reshape(b, kvHeads, t * group, headDim);
+        var y = nn.functional.scaled_dot_product_attention(grouped, k, v, inputs.Mask);       // scale 1/√head_dim
+        y = y.reshape(b, kvHeads, t, group, headDim).permute(0, 2, 1, 3, 4).reshape(b, t, heads * headDim);
         return OProj.call(y).MoveToOuterDisposeScope();
     }
 }
@@ -225,6 +230,9 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
 /// <summary>One pre-norm decoder layer: x + attn(norm(x)), then + mlp(norm(·)).</summary>
 public sealed class DecoderLayer : nn.Module
 {
+    readonly ModelConfig config;
+    readonly RotaryEmbedding rope;
+
     /// <summary>Self-attention.</summary>
     public Attention SelfAttn { get; }
     /// <summary>Feed-forward block.</summary>
@@ -238,7 +246,8 @@ public sealed class DecoderLayer : nn.Module
     public DecoderLayer(ModelConfig c, RotaryEmbedding rope, ScalarType dtype, Device device, string prefix = "", LinearOverride? linears = null)
         : base("DecoderLayer")
     {
-        SelfAttn = new Attention(c, rope, dtype, device, prefix + "self_attn.", linears);
+        (config, this.rope) = (c, rope);
+        SelfAttn = new Attention(c, dtype, device, prefix + "self_attn.", linears);
         Mlp = new Mlp(c, dtype, device, prefix + "mlp.", linears);
         InputLayerNorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, dtype, device);
         PostAttentionLayerNorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, dtype, device);
@@ -248,12 +257,22 @@ public sealed class DecoderLayer : nn.Module
         register_module("post_attention_layernorm", PostAttentionLayerNorm);
     }
 
-    /// <summary>Runs the layer on hidden states [B, T, hidden].</summary>
+    /// <summary>Runs the layer on hidden states [B, T, hidden] with the inputs every layer of the pass shares.</summary>
+    public Tensor Forward(Tensor x, AttentionInputs inputs, LayerKvCache? cache)
+    {
+        using var scope = NewDisposeScope();
+        var h = x + SelfAttn.Forward(InputLayerNorm.call(x), inputs, cache);
+        return (h + Mlp.call(PostAttentionLayerNorm.call(h))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Runs the layer alone on hidden states [B, T, hidden] at <paramref name="positions"/> [B, T] under the
+    /// additive <paramref name="mask"/> [B, 1, T, cached + T] of <see cref="CausalLM.AttentionMask"/>.
+    /// </summary>
     public Tensor Forward(Tensor x, Tensor positions, Tensor mask, LayerKvCache? cache)
     {
         using var scope = NewDisposeScope();
-        var h = x + SelfAttn.Forward(InputLayerNorm.call(x), positions, mask, cache);
-        return (h + Mlp.call(PostAttentionLayerNorm.call(h))).MoveToOuterDisposeScope();
+        return Forward(x, AttentionInputs.Create(config, rope, positions, mask, x.dtype), cache).MoveToOuterDisposeScope();
     }
 }
 
@@ -266,14 +285,16 @@ public sealed class DecoderStack : nn.Module
     public ModuleList<DecoderLayer> Layers { get; }
     /// <summary>The final norm.</summary>
     public RmsNorm Norm { get; }
+    /// <summary>The rotary embedding every layer uses.</summary>
+    public RotaryEmbedding Rotary { get; }
 
     /// <summary>Creates the stack.</summary>
     public DecoderStack(ModelConfig c, ScalarType dtype, Device device, LinearOverride? linears = null) : base("DecoderStack")
     {
         EmbedTokens = nn.Embedding(c.VocabSize, c.HiddenSize, device: device, dtype: dtype);
         EmbedTokens.weight!.requires_grad = false;
-        var rope = new RotaryEmbedding(c, device);
-        Layers = new ModuleList<DecoderLayer>(Enumerable.Range(0, c.NumHiddenLayers).Select(i => new DecoderLayer(c, rope, dtype, device, $"model.layers.{i}.", linears)).ToArray());
+        Rotary = new RotaryEmbedding(c, device);
+        Layers = new ModuleList<DecoderLayer>(Enumerable.Range(0, c.NumHiddenLayers).Select(i => new DecoderLayer(c, Rotary, dtype, device, $"model.layers.{i}.", linears)).ToArray());
         Norm = new RmsNorm(c.HiddenSize, c.RmsNormEps, dtype, device);
         register_module("embed_tokens", EmbedTokens);
         register_module("layers", Layers);
