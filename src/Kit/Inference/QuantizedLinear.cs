@@ -97,11 +97,14 @@ public sealed class QuantizedLinear : nn.Module<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {
-        if (x.shape[^1] != InFeatures)
-            throw new ArgumentException($"x: expected last dimension {InFeatures}, got [{string.Join(", ", x.shape)}]", nameof(x));
+        // Decode calls this 7 times per layer per token: every TorchSharp call saved here (a shape query,
+        // a no-op conversion or reshape) is a measurable share of the step.
+        var shape = x.shape;
+        if (shape[^1] != InFeatures)
+            throw new ArgumentException($"x: expected last dimension {InFeatures}, got [{string.Join(", ", shape)}]", nameof(x));
         using var scope = NewDisposeScope();
         long rows = x.numel() / InFeatures;
-        var flat = x.reshape(rows, InFeatures);
+        var flat = shape.Length == 2 ? x : x.reshape(rows, InFeatures);
         Tensor y;
         if (x.device_type == DeviceType.CPU && Weight.Device.type == DeviceType.CPU)
             y = QuantizesActivations ? Kernel(flat, KernelActivations.Int8PerToken)
@@ -110,15 +113,15 @@ public sealed class QuantizedLinear : nn.Module<Tensor, Tensor>
         else
             y = nn.functional.linear(QuantizesActivations ? FakeQuantizeActivations(flat) : flat, Weight.Dequantize(x.dtype));
         if (bias is not null) y = y + bias.to_type(y.dtype);
-        var shape = x.shape.ToArray();
+        if (y.dtype != x.dtype) y = y.to_type(x.dtype);
         shape[^1] = OutFeatures;
-        return y.to_type(x.dtype).reshape(shape).MoveToOuterDisposeScope();
+        return (shape.Length == 2 ? y : y.reshape(shape)).MoveToOuterDisposeScope();
     }
 
     unsafe Tensor Kernel(Tensor x, KernelActivations activations)
     {
-        var input = x.to_type(ScalarType.Float32).contiguous();
-        int rows = (int)input.shape[0];
+        var input = x.dtype == ScalarType.Float32 && x.is_contiguous() ? x : x.to_type(ScalarType.Float32).contiguous();
+        int rows = (int)(input.numel() / InFeatures);
         var y = empty(rows, OutFeatures, ScalarType.Float32);
         var xs = new ReadOnlySpan<float>(TensorMemory.Address(input), rows * InFeatures);
         var ys = new Span<float>(TensorMemory.Address(y), rows * OutFeatures);

@@ -14,6 +14,8 @@ namespace Kit.Inference.Kernels;
 /// </summary>
 internal static unsafe class IntegerDotKernel
 {
+    const int PrefetchBytes = 4096;
+
     /// <summary>
     /// Rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) of y [batch, w.Rows]. The AVX-512 path
     /// uses AVX-VNNI's 256-bit vpdpbusd where the CPU has it (.NET 10 exposes no 512-bit vpdpbusd, and the
@@ -74,6 +76,7 @@ internal static unsafe class IntegerDotKernel
                 NextGroup(w, block + 1, ref g, ref groupEnd);
                 scale = Vector256.Create(Vector128.Create(scales[firstGroup]), Vector128.Create(scales[g]));
             }
+            Sse.Prefetch0(wb + PrefetchBytes);
             Pair<TDecoder, TDot, TTile>(wb, single: false, qb, rowCodes, sb, rowScales, scale, ref c0, ref c1, ref c2, ref c3);
             wb += 2 * TDecoder.BlockBytes;
             qb += 2 * PackedLayout.BlockColumns;
