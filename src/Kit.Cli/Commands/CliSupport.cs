@@ -45,13 +45,14 @@ internal static class CliSupport
         }
     }
 
-    public static LanguageModel LoadModel(string model, string device, string dtype, bool quiet)
+    public static LanguageModel LoadModel(string model, string device, string dtype, bool quiet, bool exactActivations = false)
     {
         var progress = quiet ? null : new ConsoleProgress("download");
         return LanguageModel.Load(model, new ModelLoadOptions
         {
             Device = device,
             DType = dtype,
+            ExactActivations = exactActivations,
             DownloadProgress = progress is null ? null : new SyncProgress<Kit.Models.Hub.DownloadProgress>(p =>
                 progress.Report(p.File, p.BytesTotal is > 0 ? p.BytesDone / (double)p.BytesTotal.Value : 0)),
         });

@@ -48,7 +48,7 @@ internal static class EvalCommand
                 SeqLen = r.GetValue(seqLen),
                 MaxWindows = r.GetValue(maxWindows),
                 RunsFolder = r.GetValue(runs),
-                Load = new ModelLoadOptions { Device = r.GetValue(device)!, DType = r.GetValue(dtype)! },
+                Load = new ModelLoadOptions { Device = r.GetValue(device)!, DType = r.GetValue(dtype)!, ExactActivations = true },
             };
             var progress = asJson ? null : new SyncProgress<string>(step => Console.Error.WriteLine($"==> {step}"));
             var run = ModelEvaluation.Run(r.GetValue(model)!, options, progress);

@@ -22,7 +22,7 @@ internal static class PerplexityCommand
             bool asJson = r.GetValue(json);
             var file = r.GetValue(text)!;
             if (!file.Exists) throw new FileNotFoundException($"text file not found: {file.FullName}");
-            using var lm = CliSupport.LoadModel(r.GetValue(model)!, r.GetValue(device)!, r.GetValue(dtype)!, asJson);
+            using var lm = CliSupport.LoadModel(r.GetValue(model)!, r.GetValue(device)!, r.GetValue(dtype)!, asJson, exactActivations: true);
             var progress = asJson ? null : new ConsoleProgress("perplexity").For(file.Name);
             var result = lm.PerplexityOfFile(file.FullName, r.GetValue(seqLen), r.GetValue(stride), r.GetValue(maxWindows), progress);
             if (asJson)

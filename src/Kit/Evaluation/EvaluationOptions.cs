@@ -24,6 +24,10 @@ public sealed record EvaluationOptions
     public int? MaxWindows { get; init; }
     /// <summary>The runs folder whose results table the records are appended to, or null to record nothing.</summary>
     public string? RunsFolder { get; init; } = "runs";
-    /// <summary>How the models are loaded (device, dtype, hub).</summary>
-    public ModelLoadOptions Load { get; init; } = new();
+    /// <summary>
+    /// How the models are loaded (device, dtype, hub). Packed Linears multiply exact float32 activations by default
+    /// (<see cref="ModelLoadOptions.ExactActivations"/>), so that scores describe the checkpoint as vLLM serves it,
+    /// not Kit's faster int8-activation decode kernels.
+    /// </summary>
+    public ModelLoadOptions Load { get; init; } = new() { ExactActivations = true };
 }

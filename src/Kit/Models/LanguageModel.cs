@@ -29,6 +29,12 @@ public sealed record ModelLoadOptions
     public IProgress<DownloadProgress>? DownloadProgress { get; init; }
     /// <summary>Weight-loading progress, 0 to 1.</summary>
     public IProgress<double>? LoadProgress { get; init; }
+    /// <summary>
+    /// Whether packed weight-only Linears multiply float32 activations (<see cref="QuantizedLinear.ExactActivations"/>),
+    /// the product with the dequantized weights as vLLM serves W4A16/W8A16, instead of the faster default that
+    /// quantizes activations to int8 per 32-value block as llama.cpp does. Accuracy measurements set it.
+    /// </summary>
+    public bool ExactActivations { get; init; }
 }
 
 /// <summary>A causal language model together with its tokenizer and the folder it came from.</summary>
@@ -66,7 +72,12 @@ public sealed class LanguageModel : IDisposable
         var dtype = ParseDType(options.DType, device);
         var tokenizer = TokenizerLoader.FromFolder(folder);
         if (CompressedTensorsReader.IsCompressedTensors(folder))
-            return new LanguageModel(LoadCompressed(config, folder, dtype, device, options.LoadProgress), tokenizer, folder, model);
+        {
+            var packed = LoadCompressed(config, folder, dtype, device, options.LoadProgress);
+            foreach (var linear in packed.DecoderLinears().Select(l => l.Module).OfType<QuantizedLinear>())
+                linear.ExactActivations = options.ExactActivations;
+            return new LanguageModel(packed, tokenizer, folder, model);
+        }
         using var checkpoint = SafetensorsCheckpoint.Open(folder);
         var network = SparsityMetadata.Read(folder) is { IsTwoOfFour: true } sparsity
             ? LoadSparse24(config, checkpoint, sparsity, dtype, device, options.LoadProgress)

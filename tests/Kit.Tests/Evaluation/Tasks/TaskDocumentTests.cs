@@ -152,7 +152,7 @@ public sealed class TaskDocumentTests
     [Fact]
     public void Registry_knows_the_six_tasks_and_their_lm_eval_splits()
     {
-        Assert.Equal(["hellaswag", "arc_easy", "arc_challenge", "piqa", "winogrande", "lambada_openai"], TaskRegistry.Names);
+        Assert.Equal(["hellaswag", "arc_easy", "arc_challenge", "piqa", "winogrande", "lambada_openai", TaskRegistry.KitStories], TaskRegistry.Names);
         Assert.EndsWith(":validation", TaskRegistry.Get("hellaswag").Dataset);
         Assert.EndsWith(":ARC-Challenge:test", TaskRegistry.Get("arc_challenge").Dataset);
         Assert.EndsWith(":winogrande_xl:validation", TaskRegistry.Get("winogrande").Dataset);
