@@ -73,6 +73,7 @@ internal static unsafe class FloatActivationKernel
             var offset = Vector256.Create(-w.ZeroCode(r, g) * s);
             for (; block < end; block++)
             {
+                Sse.Prefetch0(row + (long)block * TDecoder.BlockBytes + IntegerDotKernel.PrefetchBytes);
                 TDecoder.Decode(row + (long)block * TDecoder.BlockBytes, scale, offset, out var w0, out var w1, out var w2, out var w3);
                 float* x0 = x + block * PackedLayout.BlockColumns;
                 if (wide)
@@ -139,6 +140,7 @@ internal static unsafe class FloatActivationKernel
             var offset = Vector512.Create(-w.ZeroCode(r, g) * s);
             for (; block < end; block++)
             {
+                Sse.Prefetch0(row + (long)block * TDecoder.BlockBytes + IntegerDotKernel.PrefetchBytes);
                 TDecoder.Decode(row + (long)block * TDecoder.BlockBytes, scale, offset, out Vector512<float> w0, out Vector512<float> w1);
                 float* xr = x + block * PackedLayout.BlockColumns;
                 a0 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr), a0);
