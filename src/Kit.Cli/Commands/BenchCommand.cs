@@ -126,6 +126,7 @@ internal static class BenchCommand
         Console.WriteLine($"{x.Model} ({x.Format}, {x.DType}, {x.PackedLinears} packed Linears, {x.Device}, {x.Threads} threads, load average {x.LoadAverage:F2})");
         Console.WriteLine($"  weights {MiB(x.WeightBytes)} in memory ({MiB(x.StreamedBytesPerToken)} read per decode step), {MiB(x.DiskBytes)} on disk; " +
             $"peak RSS {MiB(x.PeakResidentBytes)}, peak anonymous {MiB(x.PeakAnonymousBytes)} (before loading {MiB(x.BaselineAnonymousBytes)}); loaded in {x.LoadSeconds:F1} s");
+        if (x.PeakGpuBytes is long gpu) Console.WriteLine($"  peak GPU memory {MiB(gpu)} (nvidia-smi, this process)");
         Console.WriteLine($"  batch {x.Batch}, prompt {x.PromptTokens}, {x.NewTokens} new tokens, {x.Repeats} runs, median (min–max):");
         Console.WriteLine($"  time to first token {t.TimeToFirstTokenMs.ToString("F0")} ms");
         Console.WriteLine($"  decode {t.DecodeTokensPerSecond.ToString("F2")} tok/s per sequence, {t.BatchDecodeTokensPerSecond.ToString("F2")} tok/s at batch {x.Batch}");

@@ -4,6 +4,7 @@ using Kit.Formats.Gguf;
 using Kit.Inference;
 using Kit.Inference.Kernels;
 using Kit.Models;
+using Kit.Runtime;
 
 namespace Kit.Benchmarks;
 
@@ -29,6 +30,7 @@ public static class InferenceBenchmark
         ProcessMemory.ResetPeak();
         long baselineAnonymous = ProcessMemory.AnonymousResidentBytes();
         var clock = Stopwatch.StartNew();
+        using var gpu = KitDevice.Parse(o.Device).type == TorchSharp.DeviceType.CUDA ? new PeakSampler(GpuMemory.ProcessBytes, TimeSpan.FromMilliseconds(100)) : null;
         using var lm = LanguageModel.Load(o.Model, new ModelLoadOptions { Device = o.Device, DType = o.DType });
         double loadSeconds = clock.Elapsed.TotalSeconds;
         long peakAnonymous = ProcessMemory.AnonymousResidentBytes();
@@ -49,13 +51,14 @@ public static class InferenceBenchmark
             log?.Invoke($"{o.Model}: run {r + 1}/{o.Repeats}: first token {first:F0} ms, decode {(o.NewTokens - 1) / ((total - first) / 1000):F2} tok/s");
         }
         var timings = DecodeTimings.FromRuns(runs, o.Batch, o.NewTokens);
+        gpu?.Dispose();
         long streamed = StreamedBytesPerToken(lm.Model);
         double floor = FloorTokensPerSecond(streamed, bandwidth);
         return new InferenceBenchmarkResult(o.Model, FormatOf(o.Model, lm.Folder), lm.Model.DType.ToString(), lm.Model.Device.ToString(),
             TorchSharp.torch.get_num_threads(), lm.Model.DecoderLinears().Count(l => l.Module is QuantizedLinear),
             o.Batch, o.PromptTokens, o.NewTokens, o.Repeats, loadSeconds, timings,
             lm.Model.WeightBytes, streamed, DiskBytes(o.Model, lm.Folder), ProcessMemory.PeakResidentBytes(), peakAnonymous, baselineAnonymous,
-            bandwidth, floor, timings.DecodeTokensPerSecond.Median / floor, ProcessMemory.LoadAverage());
+            bandwidth, floor, timings.DecodeTokensPerSecond.Median / floor, ProcessMemory.LoadAverage(), gpu?.Peak);
     }
 
     /// <summary><paramref name="batch"/> prompts of <paramref name="tokens"/> ids drawn uniformly from [0, vocab), reproducible from <paramref name="seed"/>.</summary>

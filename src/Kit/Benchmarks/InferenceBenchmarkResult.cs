@@ -26,7 +26,8 @@ namespace Kit.Benchmarks;
 /// <param name="FloorTokensPerSecond">The most tokens/s batch-1 decode can reach: bandwidth ÷ streamed bytes.</param>
 /// <param name="DecodeFractionOfFloor">Median per-sequence decode speed ÷ <paramref name="FloorTokensPerSecond"/>.</param>
 /// <param name="LoadAverage">The machine's one-minute load average at the end, since other work skews the figures.</param>
+/// <param name="PeakGpuBytes">On CUDA, the most GPU memory the process held (nvidia-smi, sampled every 100 ms from loading to the end); null elsewhere.</param>
 public sealed record InferenceBenchmarkResult(string Model, string Format, string DType, string Device, int Threads, int PackedLinears,
     int Batch, int PromptTokens, int NewTokens, int Repeats, double LoadSeconds, DecodeTimings Timings,
     long WeightBytes, long StreamedBytesPerToken, long DiskBytes, long PeakResidentBytes, long PeakAnonymousBytes, long BaselineAnonymousBytes,
-    double BandwidthGBps, double FloorTokensPerSecond, double DecodeFractionOfFloor, double LoadAverage);
+    double BandwidthGBps, double FloorTokensPerSecond, double DecodeFractionOfFloor, double LoadAverage, long? PeakGpuBytes = null);
