@@ -16,11 +16,7 @@ namespace Kit.Inference;
 /// dequantized into x's dtype per call and multiplied with tensor ops. With int8 activations (W8A8) every
 /// path quantizes x per token (scale = absmax / 127) first, so all devices compute the same thing.
 /// </summary>
-/// <remarks>
-/// The packed tensors and the bias are not registered parameters or buffers (a dtype change must not turn
-/// codes into floats); <c>to(device)</c> moves them and <see cref="WeightBytes"/> counts them.
-/// </remarks>
-public sealed class QuantizedLinear : nn.Module<Tensor, Tensor>
+public sealed class QuantizedLinear : CompressedLinear
 {
     /// <summary>
     /// The most rows of x the CPU kernels take; more rows multiply decoded tiles with a dense matmul. Measured
@@ -38,12 +34,8 @@ public sealed class QuantizedLinear : nn.Module<Tensor, Tensor>
     // keep spinning after a matmul, costs milliseconds.
     const int TileElements = 1 << 24;
 
-    Tensor? bias;
-
     /// <summary>The packed weight.</summary>
     public PackedWeight Weight { get; private set; }
-    /// <summary>The bias [out], or null.</summary>
-    public Tensor? Bias => bias;
     /// <summary>Whether activations are quantized to int8 per token (W8A8).</summary>
     public bool QuantizesActivations { get; }
     /// <summary>
@@ -53,26 +45,23 @@ public sealed class QuantizedLinear : nn.Module<Tensor, Tensor>
     /// llama.cpp's Q8_0, about 2× faster at decode). False by default; W8A8 layers ignore it.
     /// </summary>
     public bool ExactActivations { get; set; }
-    /// <summary>Input features.</summary>
-    public int InFeatures => Weight.InFeatures;
-    /// <summary>Output features.</summary>
-    public int OutFeatures => Weight.OutFeatures;
-    /// <summary>Bytes actually held: packed codes, scales, zero points, layout and bias.</summary>
-    public long WeightBytes => Weight.WeightBytes + (bias is null ? 0 : TensorMemory.ByteLength(bias));
+    /// <inheritdoc />
+    public override int InFeatures => Weight.InFeatures;
+    /// <inheritdoc />
+    public override int OutFeatures => Weight.OutFeatures;
+    private protected override long CompressedBytes => Weight.WeightBytes;
+    private protected override Device WeightDevice => Weight.Device;
 
     /// <summary>
     /// Wraps <paramref name="weight"/> (the layer takes ownership) and an optional <paramref name="bias"/> [out]
     /// (copied to the weight's device). <paramref name="quantizeActivations"/> needs int8 weights.
     /// </summary>
-    public QuantizedLinear(PackedWeight weight, Tensor? bias = null, bool quantizeActivations = false) : base("QuantizedLinear")
+    public QuantizedLinear(PackedWeight weight, Tensor? bias = null, bool quantizeActivations = false)
+        : base("QuantizedLinear", bias, (weight ?? throw new ArgumentNullException(nameof(weight))).OutFeatures, weight.Device)
     {
-        ArgumentNullException.ThrowIfNull(weight);
         if (quantizeActivations && weight.Format != PackedFormat.Int8)
             throw new ArgumentException($"PackedWeight.Format: int8 activations need int8 weights, got {weight.Format}", nameof(quantizeActivations));
-        if (bias is not null && (bias.dim() != 1 || bias.shape[0] != weight.OutFeatures))
-            throw new ArgumentException($"bias: expected [{weight.OutFeatures}], got [{string.Join(", ", bias.shape)}]", nameof(bias));
         Weight = weight;
-        this.bias = bias?.to(weight.Device).detach().clone().DetachFromDisposeScope();
         QuantizesActivations = quantizeActivations;
     }
 
@@ -94,33 +83,19 @@ public sealed class QuantizedLinear : nn.Module<Tensor, Tensor>
         return new QuantizedLinear(packed, bias, int8Activations && packed.Format == PackedFormat.Int8);
     }
 
-    /// <inheritdoc />
-    public override Tensor forward(Tensor x)
+    private protected override Tensor Multiply(Tensor x)
     {
-        // Decode calls this 7 times per layer per token: every TorchSharp call saved here (a shape query,
-        // a no-op conversion or reshape) is a measurable share of the step.
-        var shape = x.shape;
-        if (shape[^1] != InFeatures)
-            throw new ArgumentException($"x: expected last dimension {InFeatures}, got [{string.Join(", ", shape)}]", nameof(x));
-        using var scope = NewDisposeScope();
-        long rows = x.numel() / InFeatures;
-        var flat = shape.Length == 2 ? x : x.reshape(rows, InFeatures);
-        Tensor y;
-        if (x.device_type == DeviceType.CPU && Weight.Device.type == DeviceType.CPU)
-            y = QuantizesActivations ? Kernel(flat, KernelActivations.Int8PerToken)
-                : ExactActivations ? (rows <= KernelRows ? Kernel(flat, KernelActivations.Float32) : Tiled(Weight, flat))
-                : rows <= IntegerKernelRows ? Kernel(flat, KernelActivations.Int8PerBlock) : Tiled(Weight, flat);
-        else
-            y = nn.functional.linear(QuantizesActivations ? FakeQuantizeActivations(flat) : flat, Weight.Dequantize(x.dtype));
-        if (bias is not null) y = y + bias.to_type(y.dtype);
-        if (y.dtype != x.dtype) y = y.to_type(x.dtype);
-        shape[^1] = OutFeatures;
-        return (shape.Length == 2 ? y : y.reshape(shape)).MoveToOuterDisposeScope();
+        if (!OnCpu(x))
+            return nn.functional.linear(QuantizesActivations ? FakeQuantizeActivations(x) : x, Weight.Dequantize(x.dtype));
+        long rows = x.shape[0];
+        return QuantizesActivations ? Kernel(x, KernelActivations.Int8PerToken)
+            : ExactActivations ? (rows <= KernelRows ? Kernel(x, KernelActivations.Float32) : Tiled(Weight, x))
+            : rows <= IntegerKernelRows ? Kernel(x, KernelActivations.Int8PerBlock) : Tiled(Weight, x);
     }
 
     unsafe Tensor Kernel(Tensor x, KernelActivations activations)
     {
-        var input = x.dtype == ScalarType.Float32 && x.is_contiguous() ? x : x.to_type(ScalarType.Float32).contiguous();
+        var input = KernelInput(x);
         int rows = (int)(input.numel() / InFeatures);
         var y = empty(rows, OutFeatures, ScalarType.Float32);
         var xs = new ReadOnlySpan<float>(TensorMemory.Address(input), rows * InFeatures);
@@ -157,44 +132,17 @@ public sealed class QuantizedLinear : nn.Module<Tensor, Tensor>
         return ((wide / safe).round().clamp(-127, 127) * scale).to_type(x.dtype);
     }
 
-    /// <inheritdoc />
-    protected override nn.Module _to(Device device, ScalarType dtype, bool non_blocking)
+    private protected override void MoveWeight(Device device)
     {
-        MoveTo(device);
-        return this;
-    }
-
-    /// <inheritdoc />
-    protected override nn.Module _to(DeviceType deviceType, int deviceIndex, bool non_blocking)
-    {
-        MoveTo(new Device(deviceType, deviceIndex));
-        return this;
-    }
-
-    // Codes, scales and bias keep their dtypes: outputs come back in x's dtype whatever the layer holds.
-    /// <inheritdoc />
-    protected override nn.Module _to(ScalarType dtype, bool non_blocking) => this;
-
-    void MoveTo(Device device)
-    {
-        if (Weight.Device.type == device.type && Weight.Device.index == device.index) return;
         var moved = Weight.To(device);
         Weight.Dispose();
         Weight = moved;
-        if (bias is null) return;
-        var movedBias = bias.to(device).DetachFromDisposeScope();
-        bias.Dispose();
-        bias = movedBias;
     }
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
-        {
-            Weight.Dispose();
-            bias?.Dispose();
-        }
+        if (disposing) Weight.Dispose();
         base.Dispose(disposing);
     }
 }

@@ -105,13 +105,11 @@ public sealed class CausalLM : nn.Module
         return zeros(allowed.shape, wide, device).masked_fill(allowed.logical_not(), MaskedScore).unsqueeze(1);
     }
 
-    /// <summary>Bytes held by the weights: dense parameters (a tied matrix counted once) plus packed quantized and 2:4 sparse Linears.</summary>
+    /// <summary>Bytes held by the weights: dense parameters (a tied matrix counted once) plus compressed Linears (packed integer, FP8, 2:4).</summary>
     public long WeightBytes => named_parameters()
         .Where(p => !(Config.TieWordEmbeddings && p.name == "lm_head.weight"))
         .Sum(p => p.parameter.NumberOfElements * p.parameter.ElementSize)
-        + DecoderLinears().Select(l => l.Module).OfType<Kit.Inference.QuantizedLinear>().Sum(q => q.WeightBytes)
-        + DecoderLinears().Select(l => l.Module).OfType<Kit.Inference.Sparse.Sparse24Linear>().Sum(s => s.WeightBytes)
-        + DecoderLinears().Select(l => l.Module).OfType<Kit.Inference.Fp8.Fp8Linear>().Sum(f => f.WeightBytes);
+        + DecoderLinears().Select(l => l.Module).OfType<Kit.Inference.CompressedLinear>().Sum(c => c.WeightBytes);
 
     /// <summary>Every Linear of the decoder layers with its checkpoint name (model.layers.N.self_attn.q_proj, ...).</summary>
     public IEnumerable<(string Name, nn.Module<Tensor, Tensor> Module)> DecoderLinears()

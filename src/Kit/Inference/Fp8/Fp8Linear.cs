@@ -14,30 +14,29 @@ namespace Kit.Inference.Fp8;
 /// the weight into x's dtype per call and multiply with tensor ops. With dynamic per-token FP8 activations
 /// (FP8_DYNAMIC) each row of x is first rounded to the E4M3 grid scaled to its absolute maximum, as vLLM does.
 /// </summary>
-public sealed class Fp8Linear : nn.Module<Tensor, Tensor>
+public sealed class Fp8Linear : CompressedLinear
 {
     /// <summary>The most rows of x the CPU kernel takes; more rows are multiplied against a dequantized copy made for the call.</summary>
     public const int KernelRows = 32;
 
     Tensor bits, rowScales;
-    Tensor? bias;
 
-    /// <summary>Input features.</summary>
-    public int InFeatures { get; }
-    /// <summary>Output features.</summary>
-    public int OutFeatures { get; }
+    /// <inheritdoc />
+    public override int InFeatures { get; }
+    /// <inheritdoc />
+    public override int OutFeatures { get; }
     /// <summary>Whether activations are rounded to FP8 per token before the product (FP8_DYNAMIC).</summary>
     public bool QuantizesActivations { get; }
     /// <summary>The weight's E4M3 bit patterns [out, in], uint8.</summary>
     public Tensor Bits => bits;
     /// <summary>The scale of every output row [out], float32 (a per-tensor scale repeated).</summary>
     public Tensor RowScales => rowScales;
-    /// <summary>Bytes held: codes, scales and bias.</summary>
-    public long WeightBytes => TensorMemory.ByteLength(bits) + TensorMemory.ByteLength(rowScales) + (bias is null ? 0 : TensorMemory.ByteLength(bias));
+    private protected override long CompressedBytes => TensorMemory.ByteLength(bits) + TensorMemory.ByteLength(rowScales);
+    private protected override Device WeightDevice => bits.device;
 
-    Fp8Linear(Tensor bits, Tensor rowScales, Tensor? bias, bool quantizeActivations) : base("Fp8Linear")
+    Fp8Linear(Tensor bits, Tensor rowScales, Tensor? bias, bool quantizeActivations) : base("Fp8Linear", bias, (int)bits.shape[0], bits.device)
     {
-        (this.bits, this.rowScales, this.bias, QuantizesActivations) = (bits, rowScales, bias, quantizeActivations);
+        (this.bits, this.rowScales, QuantizesActivations) = (bits, rowScales, quantizeActivations);
         (OutFeatures, InFeatures) = ((int)bits.shape[0], (int)bits.shape[1]);
     }
 
@@ -65,8 +64,7 @@ public sealed class Fp8Linear : nn.Module<Tensor, Tensor>
         var scales = weight.Scale.to_type(ScalarType.Float32).reshape(-1).expand(rows).contiguous();
         if (!scales.isfinite().all().item<bool>())
             throw new ArgumentException($"{name}: a weight scale is not finite", nameof(weight));
-        var b = bias?.detach().to(codes.device).clone();
-        return new Fp8Linear(codes.clone().DetachFromDisposeScope(), scales.clone().DetachFromDisposeScope(), b?.DetachFromDisposeScope(), quantizeActivations);
+        return new Fp8Linear(codes.clone().DetachFromDisposeScope(), scales.clone().DetachFromDisposeScope(), bias, quantizeActivations);
     }
 
     /// <summary>The weight [out, in] in <paramref name="dtype"/>, computed with tensor ops on the layer's device.</summary>
@@ -76,27 +74,15 @@ public sealed class Fp8Linear : nn.Module<Tensor, Tensor>
         return (Fp8E4M3.Decode(bits) * rowScales.unsqueeze(1)).to_type(dtype).MoveToOuterDisposeScope();
     }
 
-    /// <inheritdoc />
-    public override Tensor forward(Tensor x)
+    private protected override Tensor Multiply(Tensor x)
     {
-        if (x.shape[^1] != InFeatures)
-            throw new ArgumentException($"x: expected last dimension {InFeatures}, got [{string.Join(", ", x.shape)}]", nameof(x));
-        using var scope = NewDisposeScope();
-        long rows = x.numel() / InFeatures;
-        var flat = x.reshape(rows, InFeatures);
-        if (QuantizesActivations) flat = RoundActivations(flat);
-        var y = x.device_type == DeviceType.CPU && bits.device_type == DeviceType.CPU && rows <= KernelRows
-            ? Kernel(flat)
-            : nn.functional.linear(flat.to_type(x.dtype), Dequantize(x.dtype));
-        if (bias is not null) y = y + bias.to_type(y.dtype);
-        var shape = x.shape.ToArray();
-        shape[^1] = OutFeatures;
-        return y.to_type(x.dtype).reshape(shape).MoveToOuterDisposeScope();
+        if (QuantizesActivations) x = RoundActivations(x);
+        return OnCpu(x) && x.shape[0] <= KernelRows ? Kernel(x) : nn.functional.linear(x, Dequantize(x.dtype));
     }
 
     unsafe Tensor Kernel(Tensor x)
     {
-        var input = x.to_type(ScalarType.Float32).contiguous();
+        var input = KernelInput(x);
         int rows = (int)input.shape[0];
         var y = empty(rows, OutFeatures, ScalarType.Float32);
         Fp8Matmul.Multiply(new ReadOnlySpan<byte>(TensorMemory.Address(bits), OutFeatures * InFeatures),
@@ -115,30 +101,10 @@ public sealed class Fp8Linear : nn.Module<Tensor, Tensor>
         return (Fp8E4M3.Round(wide / safe) * scale).to_type(x.dtype);
     }
 
-    /// <inheritdoc />
-    protected override nn.Module _to(Device device, ScalarType dtype, bool non_blocking)
+    private protected override void MoveWeight(Device device)
     {
-        MoveTo(device);
-        return this;
-    }
-
-    /// <inheritdoc />
-    protected override nn.Module _to(DeviceType deviceType, int deviceIndex, bool non_blocking)
-    {
-        MoveTo(new Device(deviceType, deviceIndex));
-        return this;
-    }
-
-    // Codes and scales keep their dtypes: outputs come back in x's dtype whatever the layer holds.
-    /// <inheritdoc />
-    protected override nn.Module _to(ScalarType dtype, bool non_blocking) => this;
-
-    void MoveTo(Device device)
-    {
-        if (bits.device.type == device.type && bits.device.index == device.index) return;
         bits = Moved(bits, device);
         rowScales = Moved(rowScales, device);
-        if (bias is not null) bias = Moved(bias, device);
     }
 
     static Tensor Moved(Tensor t, Device device)
@@ -155,7 +121,6 @@ public sealed class Fp8Linear : nn.Module<Tensor, Tensor>
         {
             bits.Dispose();
             rowScales.Dispose();
-            bias?.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -12,11 +12,9 @@ namespace Kit.Inference.Sparse;
 /// weight expanded to dense for that call (float32 on the CPU, x's dtype elsewhere), tile by tile when it is large.
 /// </summary>
 /// <remarks>
-/// Values, metadata and bias are not registered parameters or buffers (the metadata must stay bytes);
-/// <c>to(device)</c> moves them, <c>to(dtype)</c> converts the values and bias, and
-/// <see cref="WeightBytes"/> counts them.
+/// <c>to(dtype)</c> converts the values and the bias, like a dense Linear's weight; the positions stay bytes.
 /// </remarks>
-public sealed class Sparse24Linear : nn.Module<Tensor, Tensor>
+public sealed class Sparse24Linear : CompressedLinear
 {
     /// <summary>
     /// The most rows of x the CPU kernel takes; more rows expand the weight and use a dense matmul. Measured on
@@ -27,33 +25,23 @@ public sealed class Sparse24Linear : nn.Module<Tensor, Tensor>
     // Dense elements expanded per tile (64 MB of float32): layers of 1–3B models in one tile. Settable for tests.
     internal int TileElements { get; set; } = 1 << 24;
 
-    Tensor? bias;
-
     /// <summary>The compressed weight.</summary>
     public Sparse24Weight Weight { get; private set; }
-    /// <summary>The bias [out], or null.</summary>
-    public Tensor? Bias => bias;
-    /// <summary>Input features.</summary>
-    public int InFeatures => Weight.InFeatures;
-    /// <summary>Output features.</summary>
-    public int OutFeatures => Weight.OutFeatures;
+    /// <inheritdoc />
+    public override int InFeatures => Weight.InFeatures;
+    /// <inheritdoc />
+    public override int OutFeatures => Weight.OutFeatures;
     /// <summary>Bool [out, in]: true where the weight is pruned (<see cref="Sparse24Weight.Mask"/>).</summary>
     public Tensor Mask => Weight.Mask;
-    /// <summary>Bytes actually held: kept values, their positions and the bias.</summary>
-    public long WeightBytes => Weight.WeightBytes + (bias is null ? 0 : TensorMemory.ByteLength(bias));
+    private protected override long CompressedBytes => Weight.WeightBytes;
+    private protected override Device WeightDevice => Weight.Device;
 
     /// <summary>
     /// Wraps <paramref name="weight"/> (the layer takes ownership) and an optional <paramref name="bias"/> [out]
     /// (copied to the weight's device).
     /// </summary>
-    public Sparse24Linear(Sparse24Weight weight, Tensor? bias = null) : base("Sparse24Linear")
-    {
-        ArgumentNullException.ThrowIfNull(weight);
-        if (bias is not null && (bias.dim() != 1 || bias.shape[0] != weight.OutFeatures))
-            throw new ArgumentException($"bias: expected [{weight.OutFeatures}], got [{string.Join(", ", bias.shape)}]", nameof(bias));
-        Weight = weight;
-        this.bias = bias?.to(weight.Device).detach().clone().DetachFromDisposeScope();
-    }
+    public Sparse24Linear(Sparse24Weight weight, Tensor? bias = null)
+        : base("Sparse24Linear", bias, (weight ?? throw new ArgumentNullException(nameof(weight))).OutFeatures, weight.Device) => Weight = weight;
 
     /// <summary>
     /// Compresses a dense <paramref name="weight"/> [out, in] with at most 2 non-zeros in every 4 input columns;
@@ -62,26 +50,12 @@ public sealed class Sparse24Linear : nn.Module<Tensor, Tensor>
     public static Sparse24Linear From(Tensor weight, Tensor? bias = null, string? name = null) =>
         new(Sparse24Weight.From(weight, name), bias);
 
-    /// <inheritdoc />
-    public override Tensor forward(Tensor x)
-    {
-        if (x.shape[^1] != InFeatures)
-            throw new ArgumentException($"x: expected last dimension {InFeatures}, got [{string.Join(", ", x.shape)}]", nameof(x));
-        using var scope = NewDisposeScope();
-        long rows = x.numel() / InFeatures;
-        var flat = x.reshape(rows, InFeatures);
-        var y = rows <= KernelRows && x.device_type == DeviceType.CPU && Weight.Device.type == DeviceType.CPU
-            && Weight.Values.dtype == ScalarType.Float32
-            ? Kernel(flat) : Expanded(flat);
-        if (bias is not null) y = y + bias.to_type(y.dtype);
-        var shape = x.shape.ToArray();
-        shape[^1] = OutFeatures;
-        return y.to_type(x.dtype).reshape(shape).MoveToOuterDisposeScope();
-    }
+    private protected override Tensor Multiply(Tensor x) =>
+        x.shape[0] <= KernelRows && OnCpu(x) && Weight.Values.dtype == ScalarType.Float32 ? Kernel(x) : Expanded(x);
 
     unsafe Tensor Kernel(Tensor x)
     {
-        var input = x.to_type(ScalarType.Float32).contiguous();
+        var input = KernelInput(x);
         int rows = (int)input.shape[0];
         var y = empty(rows, OutFeatures, ScalarType.Float32);
         var xs = new ReadOnlySpan<float>(TensorMemory.Address(input), rows * InFeatures);
@@ -115,58 +89,26 @@ public sealed class Sparse24Linear : nn.Module<Tensor, Tensor>
         return y;
     }
 
-    /// <inheritdoc />
-    protected override nn.Module _to(Device device, ScalarType dtype, bool non_blocking)
+    private protected override void MoveWeight(Device device) => Replace(Weight.To(device));
+
+    // Like a dense Linear's weight, the values follow a floating dtype change; the positions stay bytes.
+    private protected override bool ConvertWeight(ScalarType dtype)
     {
-        MoveTo(device);
-        Convert(dtype);
-        return this;
+        if (Weight.Values.dtype == dtype || !torch.is_floating_point(dtype)) return false;
+        Replace(Weight.ToType(dtype));
+        return true;
     }
 
-    /// <inheritdoc />
-    protected override nn.Module _to(DeviceType deviceType, int deviceIndex, bool non_blocking)
-    {
-        MoveTo(new Device(deviceType, deviceIndex));
-        return this;
-    }
-
-    /// <inheritdoc />
-    protected override nn.Module _to(ScalarType dtype, bool non_blocking)
-    {
-        Convert(dtype);
-        return this;
-    }
-
-    void MoveTo(Device device)
-    {
-        if (Weight.Device.type == device.type && Weight.Device.index == device.index) return;
-        Replace(Weight.To(device), bias?.to(device));
-    }
-
-    // Like a dense Linear's weight, the values follow a floating dtype change; the metadata stays bytes.
-    void Convert(ScalarType dtype)
-    {
-        if (Weight.Values.dtype == dtype || !torch.is_floating_point(dtype)) return;
-        Replace(Weight.ToType(dtype), bias?.to_type(dtype));
-    }
-
-    void Replace(Sparse24Weight weight, Tensor? newBias)
+    void Replace(Sparse24Weight weight)
     {
         Weight.Dispose();
         Weight = weight;
-        if (bias is null) return;
-        bias.Dispose();
-        bias = newBias!.DetachFromDisposeScope();
     }
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
-        {
-            Weight.Dispose();
-            bias?.Dispose();
-        }
+        if (disposing) Weight.Dispose();
         base.Dispose(disposing);
     }
 }

@@ -1,0 +1,121 @@
+using Kit.Models.Safetensors;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Kit.Inference;
+
+/// <summary>
+/// A linear layer y = x Ŵᵀ + b whose weight stays in a compressed form in memory (packed integer codes, FP8
+/// bytes, 2:4 values and positions), never as a dense copy: the shape handling, bias, device moves and byte
+/// accounting that <see cref="QuantizedLinear"/>, <see cref="Fp8.Fp8Linear"/> and <see cref="Sparse.Sparse24Linear"/>
+/// share. A subclass multiplies a [rows, in] matrix; leading dimensions of x are flattened around that call and
+/// the result comes back in x's dtype.
+/// </summary>
+/// <remarks>
+/// The compressed tensors and the bias are not registered parameters or buffers (a dtype change must not turn
+/// codes into floats); <c>to(device)</c> moves them and <see cref="WeightBytes"/> counts them.
+/// </remarks>
+public abstract class CompressedLinear : nn.Module<Tensor, Tensor>
+{
+    Tensor? bias;
+
+    /// <summary>Takes a copy of <paramref name="bias"/> [<paramref name="outFeatures"/>] on <paramref name="device"/>, or none.</summary>
+    /// <exception cref="ArgumentException">The bias has another shape.</exception>
+    private protected CompressedLinear(string name, Tensor? bias, int outFeatures, Device device) : base(name)
+    {
+        if (bias is not null && (bias.dim() != 1 || bias.shape[0] != outFeatures))
+            throw new ArgumentException($"bias: expected [{outFeatures}], got [{string.Join(", ", bias.shape)}]", nameof(bias));
+        this.bias = bias?.to(device).detach().clone().DetachFromDisposeScope();
+    }
+
+    /// <summary>The bias [out], or null.</summary>
+    public Tensor? Bias => bias;
+    /// <summary>Input features.</summary>
+    public abstract int InFeatures { get; }
+    /// <summary>Output features.</summary>
+    public abstract int OutFeatures { get; }
+    /// <summary>Bytes actually held: the compressed weight and the bias.</summary>
+    public long WeightBytes => CompressedBytes + (bias is null ? 0 : TensorMemory.ByteLength(bias));
+
+    /// <summary>Bytes the compressed weight holds.</summary>
+    private protected abstract long CompressedBytes { get; }
+    /// <summary>Where the compressed weight lives.</summary>
+    private protected abstract Device WeightDevice { get; }
+    /// <summary>x [rows, in] · Ŵᵀ as [rows, out], in any floating dtype (the caller converts to x's).</summary>
+    private protected abstract Tensor Multiply(Tensor x);
+    /// <summary>Replaces the compressed weight by a copy on <paramref name="device"/>.</summary>
+    private protected abstract void MoveWeight(Device device);
+    /// <summary>Converts the weight's values to <paramref name="dtype"/> where they follow dtype changes; true when they did (the bias follows).</summary>
+    private protected virtual bool ConvertWeight(ScalarType dtype) => false;
+
+    /// <inheritdoc />
+    public sealed override Tensor forward(Tensor x)
+    {
+        // Decode calls this 7 times per layer per token: every TorchSharp call saved here (a shape query, a
+        // no-op conversion or reshape) is a measurable share of the step.
+        var shape = x.shape;
+        if (shape[^1] != InFeatures)
+            throw new ArgumentException($"x: expected last dimension {InFeatures}, got [{string.Join(", ", shape)}]", nameof(x));
+        using var scope = NewDisposeScope();
+        var y = Multiply(shape.Length == 2 ? x : x.reshape(x.numel() / InFeatures, InFeatures));
+        if (bias is not null) y = y + bias.to_type(y.dtype);
+        if (y.dtype != x.dtype) y = y.to_type(x.dtype);
+        shape[^1] = OutFeatures;
+        return (shape.Length == 2 ? y : y.reshape(shape)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>x as a contiguous float32 CPU tensor, the input the CPU kernels read by address (x itself when it already is one).</summary>
+    private protected static Tensor KernelInput(Tensor x) =>
+        x.dtype == ScalarType.Float32 && x.is_contiguous() ? x : x.to_type(ScalarType.Float32).contiguous();
+
+    /// <summary>Whether x and the weight are both on the CPU, where the kernels run.</summary>
+    private protected bool OnCpu(Tensor x) => x.device_type == DeviceType.CPU && WeightDevice.type == DeviceType.CPU;
+
+    /// <inheritdoc />
+    protected override nn.Module _to(Device device, ScalarType dtype, bool non_blocking)
+    {
+        MoveTo(device);
+        Convert(dtype);
+        return this;
+    }
+
+    /// <inheritdoc />
+    protected override nn.Module _to(DeviceType deviceType, int deviceIndex, bool non_blocking)
+    {
+        MoveTo(new Device(deviceType, deviceIndex));
+        return this;
+    }
+
+    /// <inheritdoc />
+    protected override nn.Module _to(ScalarType dtype, bool non_blocking)
+    {
+        Convert(dtype);
+        return this;
+    }
+
+    void MoveTo(Device device)
+    {
+        if (WeightDevice.type == device.type && WeightDevice.index == device.index) return;
+        MoveWeight(device);
+        if (bias is not null) bias = Replaced(bias, bias.to(device));
+    }
+
+    void Convert(ScalarType dtype)
+    {
+        if (ConvertWeight(dtype) && bias is not null) bias = Replaced(bias, bias.to_type(dtype));
+    }
+
+    static Tensor Replaced(Tensor old, Tensor replacement)
+    {
+        replacement = replacement.DetachFromDisposeScope();
+        old.Dispose();
+        return replacement;
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) bias?.Dispose();
+        base.Dispose(disposing);
+    }
+}
