@@ -16,13 +16,28 @@ internal static class TestPaths
     /// <summary>Test fixtures fetched by the set-up script (npm tokenizer packages and the like).</summary>
     public static string Fixtures => Path.Combine(RepoRoot, ".cache", "fixtures");
 
-    /// <summary>A fresh, empty temporary folder.</summary>
+    /// <summary>A fresh, empty temporary folder, deleted with the others of this test run when the process exits.</summary>
     public static string NewTempDir()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "kit-tests", Guid.NewGuid().ToString("N"));
+        var dir = Path.Combine(RunTempRoot.Value, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         return dir;
     }
+
+    // One folder per test process, so that a run removes what it wrote (models, GGUF files, notebooks' runs)
+    // without touching a concurrent run's folders.
+    static readonly Lazy<string> RunTempRoot = new(() =>
+    {
+        var root = Path.Combine(Path.GetTempPath(), "kit-tests", $"run-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(root, recursive: true); }
+            catch (IOException) { }             // a file still mapped or open: left for the OS to clean
+            catch (UnauthorizedAccessException) { }
+        };
+        return root;
+    });
 
     static string FindRepoRoot()
     {
