@@ -49,9 +49,14 @@ public static class ModelEvaluation
             records.Add(Record(model, baselineName, "agreement", "kl_max", agreement.MaxKl, double.NaN, agreement.Positions));
             records.Add(Record(model, baselineName, "agreement", "top1_agreement", agreement.Top1Agreement, agreement.Top1StdErr, agreement.Positions));
             if (tasks.Contains(PerplexityTask))
+            {
                 records.Add(Record(baselineName, null, PerplexityTask, "perplexity", agreement.BaselinePerplexity, double.NaN, agreement.Positions));
+                // The comparison scored the model on the same windows already.
+                perplexity = agreement.AsCandidatePerplexity();
+                records.Add(Record(model, null, PerplexityTask, "perplexity", perplexity.Value, double.NaN, perplexity.PredictedTokens));
+            }
         }
-        if (tasks.Contains(PerplexityTask))
+        else if (tasks.Contains(PerplexityTask))
         {
             progress?.Report(PerplexityTask);
             perplexity = lm.Perplexity(text!, Math.Min(options.SeqLen, lm.Config.MaxPositionEmbeddings), maxWindows: options.MaxWindows);

@@ -64,9 +64,22 @@ public abstract class CompressedLinear : nn.Module<Tensor, Tensor>
         return (shape.Length == 2 ? y : y.reshape(shape)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>x as a contiguous float32 CPU tensor, the input the CPU kernels read by address (x itself when it already is one).</summary>
-    private protected static Tensor KernelInput(Tensor x) =>
-        x.dtype == ScalarType.Float32 && x.is_contiguous() ? x : x.to_type(ScalarType.Float32).contiguous();
+    /// <summary>A CPU kernel: x [rows, in] float32 in, y [rows, out] float32 out.</summary>
+    private protected delegate void CpuKernel(ReadOnlySpan<float> x, int rows, Span<float> y);
+
+    /// <summary>
+    /// Runs <paramref name="kernel"/> on x [rows, in] (any floating dtype, on the CPU) in place of tensor memory:
+    /// x as contiguous float32 (x itself when it already is), y a new [rows, out] float32 tensor.
+    /// </summary>
+    private protected unsafe Tensor RunKernel(Tensor x, CpuKernel kernel)
+    {
+        var input = x.dtype == ScalarType.Float32 && x.is_contiguous() ? x : x.to_type(ScalarType.Float32).contiguous();
+        int rows = (int)(input.numel() / InFeatures);
+        var y = empty(rows, OutFeatures, ScalarType.Float32);
+        kernel(new ReadOnlySpan<float>(TensorMemory.Address(input), rows * InFeatures), rows,
+            new Span<float>(TensorMemory.Address(y), rows * OutFeatures));
+        return y;
+    }
 
     /// <summary>Whether x and the weight are both on the CPU, where the kernels run.</summary>
     private protected bool OnCpu(Tensor x) => x.device_type == DeviceType.CPU && WeightDevice.type == DeviceType.CPU;
@@ -105,7 +118,8 @@ public abstract class CompressedLinear : nn.Module<Tensor, Tensor>
         if (ConvertWeight(dtype) && bias is not null) bias = Replaced(bias, bias.to_type(dtype));
     }
 
-    static Tensor Replaced(Tensor old, Tensor replacement)
+    /// <summary><paramref name="replacement"/>, kept past the caller's dispose scope, after disposing <paramref name="old"/>.</summary>
+    private protected static Tensor Replaced(Tensor old, Tensor replacement)
     {
         replacement = replacement.DetachFromDisposeScope();
         old.Dispose();

@@ -93,16 +93,8 @@ public sealed class QuantizedLinear : CompressedLinear
             : rows <= IntegerKernelRows ? Kernel(x, KernelActivations.Int8PerBlock) : Tiled(Weight, x);
     }
 
-    unsafe Tensor Kernel(Tensor x, KernelActivations activations)
-    {
-        var input = KernelInput(x);
-        int rows = (int)(input.numel() / InFeatures);
-        var y = empty(rows, OutFeatures, ScalarType.Float32);
-        var xs = new ReadOnlySpan<float>(TensorMemory.Address(input), rows * InFeatures);
-        var ys = new Span<float>(TensorMemory.Address(y), rows * OutFeatures);
-        QuantizedMatmul.Multiply(Weight, xs, rows, ys, activations);
-        return y;
-    }
+    Tensor Kernel(Tensor x, KernelActivations activations) =>
+        RunKernel(x, (xs, rows, ys) => QuantizedMatmul.Multiply(Weight, xs, rows, ys, activations));
 
     /// <summary>x [rows, in] · Ŵᵀ in float32 by tiles of weight rows decoded for this call and a libtorch matmul.</summary>
     internal static unsafe Tensor Tiled(PackedWeight weight, Tensor x)

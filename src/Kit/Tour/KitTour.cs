@@ -92,9 +92,10 @@ public static class KitTour
         var generation = lm.Generate(prompt, new GenerationOptions { MaxNewTokens = 80 });
         log?.Invoke(prompt + generation.Text);
         int seqLen = Math.Min(256, dense.Config.MaxPositionEmbeddings);
-        var ppl = lm.PerplexityOfFile(textPath, seqLen: seqLen);
-        log?.Invoke($"perplexity {ppl.Value:F3} after compression ({report.Seconds:F1} s to compress)");
+        // The comparison with the dense model scores the compressed one on the same windows as its perplexity.
         var agreement = ModelAgreement.Measure(dense, lm, File.ReadAllText(textPath), seqLen);
+        var ppl = agreement.AsCandidatePerplexity();
+        log?.Invoke($"perplexity {ppl.Value:F3} after compression ({report.Seconds:F1} s to compress)");
         log?.Invoke($"agreement with the dense model: KL {agreement.MeanKl:F4} nats/token, top-1 {agreement.Top1Agreement:P1} of {agreement.Positions} positions");
         var stories = TaskRegistry.Load(TaskRegistry.KitStories);
         var denseStories = TaskScorer.Score(dense, stories);

@@ -13,4 +13,17 @@ namespace Kit.Evaluation.Agreement;
 /// <param name="BaselinePerplexity">The baseline's perplexity on the same positions.</param>
 /// <param name="CandidatePerplexity">The candidate's perplexity on the same positions.</param>
 public sealed record AgreementResult(double MeanKl, double KlStdErr, double MaxKl, double Top1Agreement, double Top1StdErr,
-    long Positions, double BaselinePerplexity, double CandidatePerplexity);
+    long Positions, double BaselinePerplexity, double CandidatePerplexity)
+{
+    /// <summary>Windows of the text compared (<see cref="ModelAgreement"/>; 0 for positions added directly).</summary>
+    public int Windows { get; init; }
+    /// <summary>Tokens in the compared text (<see cref="ModelAgreement"/>; 0 for positions added directly).</summary>
+    public long Tokens { get; init; }
+
+    /// <summary>
+    /// The candidate's perplexity on the compared windows, as <see cref="Evaluation.Perplexity"/> reports it: the
+    /// same non-overlapping windows and predicted positions, so a separate perplexity pass would repeat this one.
+    /// </summary>
+    public PerplexityResult AsCandidatePerplexity() =>
+        new(CandidatePerplexity, Math.Log(CandidatePerplexity), Positions, Windows, Tokens);
+}

@@ -32,11 +32,13 @@ public static class ModelAgreement
         int windows = (tokens.Count - 1 + window - 1) / window;
         if (maxWindows is int most) windows = Math.Min(windows, Math.Max(1, most));
         var accumulator = new AgreementAccumulator();
+        int compared = 0;
         using var _ = no_grad();
         for (int w = 0; w < windows; w++)
         {
             int begin = w * window, length = Math.Min(window, tokens.Count - begin);
             if (length < 2) break;
+            compared++;
             using var scope = NewDisposeScope();
             var ids = tensor(tokens.Skip(begin).Take(length).Select(i => (long)i).ToArray(), 1, length);
             var p = baseline.Model.Forward(ids)[0, ..^1];
@@ -44,6 +46,6 @@ public static class ModelAgreement
             accumulator.Add(p, q, ids[0, 1..]);
             progress?.Report((w + 1) / (double)windows);
         }
-        return accumulator.Result();
+        return accumulator.Result() with { Windows = compared, Tokens = tokens.Count };
     }
 }

@@ -80,17 +80,9 @@ public sealed class Fp8Linear : CompressedLinear
         return OnCpu(x) && x.shape[0] <= KernelRows ? Kernel(x) : nn.functional.linear(x, Dequantize(x.dtype));
     }
 
-    unsafe Tensor Kernel(Tensor x)
-    {
-        var input = KernelInput(x);
-        int rows = (int)input.shape[0];
-        var y = empty(rows, OutFeatures, ScalarType.Float32);
+    unsafe Tensor Kernel(Tensor x) => RunKernel(x, (xs, rows, ys) =>
         Fp8Matmul.Multiply(new ReadOnlySpan<byte>(TensorMemory.Address(bits), OutFeatures * InFeatures),
-            new ReadOnlySpan<float>(TensorMemory.Address(rowScales), OutFeatures), OutFeatures, InFeatures,
-            new ReadOnlySpan<float>(TensorMemory.Address(input), rows * InFeatures), rows,
-            new Span<float>(TensorMemory.Address(y), rows * OutFeatures), KernelPaths.Best);
-        return y;
-    }
+            new ReadOnlySpan<float>(TensorMemory.Address(rowScales), OutFeatures), OutFeatures, InFeatures, xs, rows, ys, KernelPaths.Best));
 
     // FP8_DYNAMIC's activations: per token, scale = absmax / 448, values rounded to the E4M3 grid.
     static Tensor RoundActivations(Tensor x)
@@ -103,15 +95,8 @@ public sealed class Fp8Linear : CompressedLinear
 
     private protected override void MoveWeight(Device device)
     {
-        bits = Moved(bits, device);
-        rowScales = Moved(rowScales, device);
-    }
-
-    static Tensor Moved(Tensor t, Device device)
-    {
-        var moved = t.to(device).DetachFromDisposeScope();
-        t.Dispose();
-        return moved;
+        bits = Replaced(bits, bits.to(device));
+        rowScales = Replaced(rowScales, rowScales.to(device));
     }
 
     /// <inheritdoc />

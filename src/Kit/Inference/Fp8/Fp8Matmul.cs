@@ -14,7 +14,6 @@ namespace Kit.Inference.Fp8;
 internal static unsafe class Fp8Matmul
 {
     const float Two120 = 1.329228e36f;                 // 2^120
-    const long ParallelThreshold = 1L << 18;
 
     /// <summary>
     /// Computes y [batch, rows] from <paramref name="bits"/> [rows, columns] (uint8 E4M3 patterns, row-major), one
@@ -30,20 +29,13 @@ internal static unsafe class Fp8Matmul
         fixed (float* s = rowScales, xp = x, yp = y)
         {
             nint ba = (nint)b, sa = (nint)s, xa = (nint)xp, ya = (nint)yp;
-            void Range(int start, int end)
+            RowChunks.For(rows, (long)rows * columns * batch, (start, end) =>
             {
                 for (int r = start; r < end; r++)
                     for (int t = 0; t < batch; t += 4)
                         Row((byte*)ba + (long)r * columns, columns, (float*)xa + (long)t * columns, Math.Min(4, batch - t),
                             (float*)ya + (long)t * rows + r, rows, ((float*)sa)[r], path);
-            }
-            if ((long)rows * columns * batch < ParallelThreshold || Environment.ProcessorCount == 1)
-            {
-                Range(0, rows);
-                return;
-            }
-            int chunks = Math.Min(Environment.ProcessorCount * 4, Math.Max(1, rows / 16));
-            Parallel.For(0, chunks, c => Range((int)((long)rows * c / chunks), (int)((long)rows * (c + 1) / chunks)));
+            });
         }
     }
 

@@ -12,9 +12,6 @@ namespace Kit.Inference.Kernels;
 /// </summary>
 public static unsafe class QuantizedMatmul
 {
-    // Below this many multiply-adds a call finishes before a second thread would start.
-    const long ParallelThreshold = 1L << 18;
-
     /// <summary>The instruction set the kernels use on this CPU: "AVX-512", "AVX2" or "scalar", with "+VNNI" where the integer kernels use vpdpbusd.</summary>
     public static string InstructionSet => KernelPaths.Best switch
     {
@@ -102,20 +99,8 @@ public static unsafe class QuantizedMatmul
         }
     }
 
-    // Contiguous row ranges, a few per core so that a core slowed by another process does not hold up the call.
-    static void ForRows(PackedView view, int batch, Action<int, int> rows)
-    {
-        int cores = Environment.ProcessorCount;
-        long work = (long)view.Rows * view.PaddedColumns * batch;
-        if (cores == 1 || work < ParallelThreshold)
-        {
-            rows(0, view.Rows);
-            return;
-        }
-        int chunks = Math.Min(cores * 4, Math.Max(1, view.Rows / 16));
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = cores }, c =>
-            rows((int)((long)view.Rows * c / chunks), (int)((long)view.Rows * (c + 1) / chunks)));
-    }
+    static void ForRows(PackedView view, int batch, Action<int, int> rows) =>
+        RowChunks.For(view.Rows, (long)view.Rows * view.PaddedColumns * batch, rows);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Gather(float* x, int batch, PackedLayout layout, float* gathered)

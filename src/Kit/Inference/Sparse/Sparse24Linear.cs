@@ -53,16 +53,7 @@ public sealed class Sparse24Linear : CompressedLinear
     private protected override Tensor Multiply(Tensor x) =>
         x.shape[0] <= KernelRows && OnCpu(x) && Weight.Values.dtype == ScalarType.Float32 ? Kernel(x) : Expanded(x);
 
-    unsafe Tensor Kernel(Tensor x)
-    {
-        var input = KernelInput(x);
-        int rows = (int)input.shape[0];
-        var y = empty(rows, OutFeatures, ScalarType.Float32);
-        var xs = new ReadOnlySpan<float>(TensorMemory.Address(input), rows * InFeatures);
-        var ys = new Span<float>(TensorMemory.Address(y), rows * OutFeatures);
-        Sparse24Matmul.Multiply(Weight, xs, rows, ys);
-        return y;
-    }
+    Tensor Kernel(Tensor x) => RunKernel(x, (xs, rows, ys) => Sparse24Matmul.Multiply(Weight, xs, rows, ys));
 
     // The dense weight in x's dtype, a tile of output rows at a time: decoded in C# on the CPU (float32
     // values), by tensor ops anywhere else.

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Kit.Inference.Kernels;
 using Kit.Models.Safetensors;
 using static TorchSharp.torch;
 
@@ -25,9 +26,6 @@ internal enum Sparse24Path
 /// </summary>
 public static unsafe class Sparse24Matmul
 {
-    // Below this many multiply-adds a call finishes before a second thread would start.
-    const long ParallelThreshold = 1L << 17;
-
     internal static Sparse24Path Best { get; } =
         Avx512F.IsSupported && Vector512.IsHardwareAccelerated ? Sparse24Path.Avx512
         : Avx2.IsSupported && Fma.IsSupported ? Sparse24Path.Avx2
@@ -58,16 +56,9 @@ public static unsafe class Sparse24Matmul
         fixed (float* xp = x, yp = y)
         {
             nint xa = (nint)xp, ya = (nint)yp;
-            int cores = Environment.ProcessorCount;
-            if (cores == 1 || (long)weight.OutFeatures * weight.InFeatures / 2 * batch < ParallelThreshold)
-            {
-                rows.Run((float*)xa, batch, (float*)ya, 0, rows.Out, path);
-                return;
-            }
-            // A few chunks per core, so that a core slowed by another process does not hold up the call.
-            int chunks = Math.Min(cores * 4, Math.Max(1, rows.Out / 16));
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = cores }, c =>
-                rows.Run((float*)xa, batch, (float*)ya, (int)((long)rows.Out * c / chunks), (int)((long)rows.Out * (c + 1) / chunks), path));
+            // Counted as the dense product's multiply-adds: the kernel does half of them.
+            RowChunks.For(rows.Out, (long)weight.OutFeatures * weight.InFeatures * batch,
+                (start, end) => rows.Run((float*)xa, batch, (float*)ya, start, end, path));
         }
     }
 
