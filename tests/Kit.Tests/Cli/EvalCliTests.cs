@@ -38,6 +38,8 @@ public sealed class EvalCliTests
     [Theory]
     [InlineData("eval --model {m} --tasks nosuchtask", "unknown task(s) nosuchtask")]
     [InlineData("eval --model {m} --limit 0", "limit must be at least 1")]
+    [InlineData("eval --model {m} --max-windows 0", "max-windows must be at least 1")]
+    [InlineData("eval --model {m} --seq-len 1", "seq-len must be at least 2")]
     [InlineData("eval --model {m} --tasks kit_stories --task-data hellaswag", "expected TASK=PATH, got 'hellaswag'")]
     [InlineData("eval --model {m} --tasks kit_stories --task-data piqa=/x.jsonl", "given for piqa, which is not among the tasks asked for")]
     [InlineData("eval --model {m} --tasks hellaswag --task-data hellaswag=/no/such/file.jsonl", "/no/such/file.jsonl")]
