@@ -1,17 +1,19 @@
 namespace Kit.Tests;
 
-/// <summary>Where the tests find the repository, the shared models and corpora, and scratch space.</summary>
+/// <summary>Where the tests find the repository, its bundled models and corpora, and scratch space.</summary>
 internal static class TestPaths
 {
     /// <summary>The repository root (the folder holding Kit.sln).</summary>
     public static string RepoRoot { get; } = FindRepoRoot();
 
-    /// <summary>The shared folder beside the repository (models and corpora that are never committed).</summary>
-    public static string Shared => Environment.GetEnvironmentVariable("KIT_SHARED") is { Length: > 0 } s
-        ? s : Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
+    /// <summary>The repository's data folder: bundled models, corpora and configs, each with its provenance.</summary>
+    public static string Data => Path.Combine(RepoRoot, "data");
 
     /// <summary>llama2.c's stories260K in Hugging Face layout.</summary>
-    public static string Stories260K => Path.Combine(Shared, "models", "stories260K");
+    public static string Stories260K => Path.Combine(Data, "stories260K");
+
+    /// <summary>The start of TinyStories' validation split (text the bundled models know).</summary>
+    public static string TinyStoriesText => Path.Combine(Data, "text", "tinystories", "tinystories_validation_head.txt");
 
     /// <summary>Test fixtures fetched by the set-up script (npm tokenizer packages and the like).</summary>
     public static string Fixtures => Path.Combine(RepoRoot, ".cache", "fixtures");

@@ -18,7 +18,7 @@ internal static class CliSupport
 
     public static Option<string> ModelOption() => new("--model", "-m")
     {
-        Description = "A model folder (config.json + safetensors + tokenizer), a hub id such as HuggingFaceTB/SmolLM2-135M, or 'default'",
+        Description = "A model folder (config.json + safetensors + tokenizer), a hub id such as HuggingFaceTB/SmolLM2-135M, 'default' (Kit's own) or 'stories260K' (llama2.c's, bundled)",
         DefaultValueFactory = _ => DefaultModel.Name,
     };
 

@@ -46,7 +46,7 @@ public sealed class LanguageModel : IDisposable
     public KitTokenizer Tokenizer { get; }
     /// <summary>The local folder holding config.json, weights and tokenizer files.</summary>
     public string Folder { get; }
-    /// <summary>What the user asked for: a folder, a hub id or "default".</summary>
+    /// <summary>What the user asked for: a folder, a hub id, "default" or "stories260K".</summary>
     public string Source { get; }
 
     /// <summary>Wraps an already built model and tokenizer.</summary>
@@ -59,8 +59,9 @@ public sealed class LanguageModel : IDisposable
     public ModelConfig Config => Model.Config;
 
     /// <summary>
-    /// Loads <paramref name="model"/>: a folder with config.json, "default" for Kit's embedded model, or a
-    /// Hugging Face hub id such as <c>HuggingFaceTB/SmolLM2-135M</c> (downloaded once into the hub cache).
+    /// Loads <paramref name="model"/>: a folder with config.json, "default" for Kit's embedded model, "stories260K"
+    /// for the bundled llama2.c model, or a Hugging Face hub id such as <c>HuggingFaceTB/SmolLM2-135M</c>
+    /// (downloaded once into the hub cache).
     /// </summary>
     public static LanguageModel Load(string model, ModelLoadOptions? options = null)
     {
@@ -160,7 +161,8 @@ public sealed class LanguageModel : IDisposable
     /// <summary>Turns a model argument into a local folder, downloading hub ids.</summary>
     public static string ResolveFolder(string model, ModelLoadOptions options)
     {
-        if (string.IsNullOrWhiteSpace(model) || model == "default") return DefaultModel.Folder;
+        if (string.IsNullOrWhiteSpace(model) || model == DefaultModel.Name) return DefaultModel.Folder;
+        if (string.Equals(model, Stories260K.Name, StringComparison.OrdinalIgnoreCase)) return Stories260K.Folder;
         if (Directory.Exists(model))
         {
             if (!File.Exists(Path.Combine(model, "config.json")))

@@ -13,7 +13,7 @@ public sealed class SequentialCompressorTests
     internal static IReadOnlyList<int[]> TinyStoriesWindows(int count, int length, int seed = 0)
     {
         var tokenizer = TokenizerLoader.FromFolder(TestPaths.Stories260K);
-        var text = File.ReadAllText(Path.Combine(TestPaths.Shared, "data", "tinystories", "tinystories_validation_head.txt"))[..200_000];
+        var text = File.ReadAllText(TestPaths.TinyStoriesText)[..200_000];
         var ids = tokenizer.Encode(text).ToArray();
         var rng = new Random(seed);
         return Enumerable.Range(0, count).Select(_ => { int s = rng.Next(ids.Length - length); return ids[s..(s + length)]; }).ToArray();

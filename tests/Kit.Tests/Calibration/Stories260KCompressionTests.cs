@@ -12,7 +12,7 @@ namespace Kit.Tests.Calibration;
 [Trait("Category", "Slow")]
 public sealed class Stories260KCompressionTests
 {
-    static string TinyStories => Path.Combine(TestPaths.Shared, "data", "tinystories", "tinystories_validation_head.txt");
+    static string TinyStories => TestPaths.TinyStoriesText;
     static readonly CalibrationRequest Calibration = new(TinyStories, new CalibrationOptions { NumSamples = 64, SequenceLength = 128, Seed = 0 });
     static readonly string HeldOut = File.ReadAllText(TinyStories)[^60_000..];
 

@@ -30,7 +30,7 @@ public sealed class CliTests
     public void Perplexity_json_reports_value_and_tokens()
     {
         var text = Path.Combine(TestPaths.NewTempDir(), "t.txt");
-        File.WriteAllText(text, File.ReadAllText(Path.Combine(TestPaths.Shared, "data", "tinystories", "tinystories_validation_head.txt"))[..6000]);
+        File.WriteAllText(text, File.ReadAllText(TestPaths.TinyStoriesText)[..6000]);
         var r = KitProcess.Run(Cwd, "perplexity", "--model", TestPaths.Stories260K, "--text", text, "--seq-len", "128", "--max-windows", "3", "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.InRange(r.Json["perplexity"]!.GetValue<double>(), 2, 8);
@@ -82,7 +82,7 @@ public sealed class QuantizeCliTests
     {
         var cwd = TestPaths.NewTempDir();
         var output = Path.Combine(cwd, "gptq");
-        var tinyStories = Path.Combine(TestPaths.Shared, "data", "tinystories", "tinystories_validation_head.txt");
+        var tinyStories = TestPaths.TinyStoriesText;
         var q = KitProcess.Run(cwd, "quantize", "--model", TestPaths.Stories260K, "--method", "gptq", "--scheme", "W4A16", "--group-size", "32",
             "--calibration", tinyStories, "--samples", "16", "--seq-len", "128", "--out", output, "--format", "dense", "--json");
         Assert.True(q.ExitCode == 0, q.Stderr);

@@ -5,7 +5,7 @@ namespace Kit.Tests.Cli;
 [Trait("Category", "Slow")]
 public sealed class EvalCliTests
 {
-    static string TinyStories => Path.Combine(TestPaths.Shared, "data", "tinystories", "tinystories_validation_head.txt");
+    static string TinyStories => TestPaths.TinyStoriesText;
 
     [Fact]
     public void Eval_of_a_gptq_variant_reports_perplexity_agreement_and_layer_errors()

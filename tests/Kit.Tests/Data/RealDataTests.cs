@@ -4,15 +4,15 @@ using static Kit.Tests.Data.DataFixtures;
 
 namespace Kit.Tests.Data;
 
-/// <summary>The shared corpora with the stories260K tokenizer: 128 windows of 256 tokens, as a small-model run would use.</summary>
+/// <summary>The bundled corpora with the stories260K tokenizer: 128 windows of 256 tokens, as a small-model run would use.</summary>
 public sealed class RealDataTests
 {
     [Theory]
-    [InlineData("data/wikitext-2/valid.txt")]
-    [InlineData("data/tinystories/tinystories_validation_head.txt")]
-    public void Shared_corpus_gives_128_windows_of_256_tokens_from_its_stream(string relative)
+    [InlineData("text/wikitext-2/test.txt")]
+    [InlineData("text/tinystories/tinystories_validation_head.txt")]
+    public void Bundled_corpus_gives_128_windows_of_256_tokens_from_its_stream(string relative)
     {
-        string path = Path.Combine(TestPaths.Shared, relative);
+        string path = Path.Combine(TestPaths.Data, relative);
         // The GPTQ reference's stream: the whole file tokenized at once (BOS ... ), then the EOS that ends a document.
         var reference = Tokenizer.Encode(File.ReadAllText(path)).Append(2).ToArray();
 
@@ -33,7 +33,7 @@ public sealed class RealDataTests
     {
         var config = ModelConfig.Load(Path.Combine(TestPaths.Stories260K, "config.json"));
         var corpus = TokenizedCorpus.Build(
-            CalibrationSource.Open(Path.Combine(TestPaths.Shared, "data/tinystories/tinystories_validation_head.txt")), Tokenizer);
+            CalibrationSource.Open(TestPaths.TinyStoriesText), Tokenizer);
 
         var fit = new CalibrationOptions().FitTo(config.MaxPositionEmbeddings, corpus);
 

@@ -85,7 +85,7 @@ public sealed class AgreementTests
                 var w = ((Kit.Models.Linear)module).Weight;
                 w.add_(w.abs().mean() * 0.5 * randn(w.shape, generator: generator));
             }
-        string text = File.ReadAllText(Path.Combine(TestPaths.Shared, "data", "tinystories", "tinystories_validation_head.txt"))[..3000];
+        string text = File.ReadAllText(TestPaths.TinyStoriesText)[..3000];
 
         var self = ModelAgreement.Measure(baseline, same, text, seqLen: 128, maxWindows: 2);
         Assert.Equal(0, self.MeanKl, 9);

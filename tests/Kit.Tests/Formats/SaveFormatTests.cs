@@ -12,7 +12,7 @@ namespace Kit.Tests.Formats;
 /// <summary>kit quantize's formats, end to end on stories260K: written, reloaded, and equal to the dense result.</summary>
 public sealed class SaveFormatTests
 {
-    static readonly CalibrationRequest Calibration = new(Path.Combine(TestPaths.Shared, "data", "tinystories", "tinystories_validation_head.txt"),
+    static readonly CalibrationRequest Calibration = new(TestPaths.TinyStoriesText,
         new CalibrationOptions { NumSamples = 16, SequenceLength = 128, Seed = 0 });
     static readonly CompressionRecipe Gptq4 = new()
     {

@@ -68,7 +68,7 @@ public sealed class Stories260KTests
     public void Perplexity_on_tinystories_is_that_of_a_trained_model()
     {
         using var lm = LanguageModel.Load(TestPaths.Stories260K, new ModelLoadOptions { Device = "cpu" });
-        var text = File.ReadAllText(Path.Combine(TestPaths.Shared, "data", "tinystories", "tinystories_validation_head.txt"))[..20000];
+        var text = File.ReadAllText(TestPaths.TinyStoriesText)[..20000];
         var result = lm.Perplexity(text, seqLen: 256);
         // llama2.c reports validation loss 1.297 (perplexity 3.66) for this model on its own split; a uniform
         // guess over 512 tokens would be 512.

@@ -3,7 +3,7 @@ using Kit.Planning;
 namespace Kit.Tests.Planning;
 
 /// <summary>
-/// The config.json fixtures. Llama 4 Scout is meta-llama/Llama-4-Scout-17B-16E's published config with the
+/// The config.json files in data/configs (provenance in its README). Llama 4 Scout is meta-llama/Llama-4-Scout-17B-16E's published config with the
 /// Instruct model's 10M context and rope scaling (factor 16); Maverick is the Llama 4 Maverick 128E config as
 /// TensorRT-LLM's tests copy it (128 experts, MoE on every second layer, no q/k norm, 1M context), with its 48
 /// text and 34 vision layers restored and <c>moe_layers</c>/<c>no_rope_layers</c> written out as transformers
@@ -12,7 +12,7 @@ namespace Kit.Tests.Planning;
 /// </summary>
 internal static class PlanningFixtures
 {
-    public static string FixturePath(string name) => Path.Combine(TestPaths.RepoRoot, "tests", "Kit.Tests", "Planning", "fixtures", name + ".json");
+    public static string FixturePath(string name) => Path.Combine(TestPaths.Data, "configs", name + ".json");
 
     public static ModelFootprint Load(string name) => ModelFootprint.Load(FixturePath(name));
 
