@@ -161,8 +161,8 @@ public sealed class LanguageModel : IDisposable
     /// <summary>Turns a model argument into a local folder, downloading hub ids.</summary>
     public static string ResolveFolder(string model, ModelLoadOptions options)
     {
-        if (string.IsNullOrWhiteSpace(model) || model == DefaultModel.Name) return DefaultModel.Folder;
-        if (string.Equals(model, Stories260K.Name, StringComparison.OrdinalIgnoreCase)) return Stories260K.Folder;
+        if (string.IsNullOrWhiteSpace(model)) return DefaultModel.Folder;
+        if (BundledModels.TryFolder(model) is { } bundled) return bundled;
         if (Directory.Exists(model))
         {
             if (!File.Exists(Path.Combine(model, "config.json")))

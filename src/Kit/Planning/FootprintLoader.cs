@@ -1,3 +1,4 @@
+using Kit.Models;
 using Kit.Models.Hub;
 
 namespace Kit.Planning;
@@ -6,7 +7,7 @@ namespace Kit.Planning;
 public static class FootprintLoader
 {
     /// <summary>
-    /// Counts a model given as a folder holding config.json, a config.json file, or a hub id such as
+    /// Counts a model given as a bundled model's name, a folder holding config.json, a config.json file, or a hub id such as
     /// <c>meta-llama/Llama-4-Scout-17B-16E-Instruct</c>, of which only config.json is downloaded (into the hub
     /// cache; offline, a cached copy is used).
     /// </summary>
@@ -19,6 +20,7 @@ public static class FootprintLoader
     public static async Task<ModelFootprint> LoadAsync(string model, HubClient? hub = null, string revision = "main", CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        if (BundledModels.TryFolder(model) is { } bundled) return ModelFootprint.Load(Path.Combine(bundled, "config.json"), model);
         if (Directory.Exists(model))
         {
             string config = Path.Combine(model, "config.json");

@@ -74,4 +74,27 @@ public sealed class Stories260KTests
         // guess over 512 tokens would be 512.
         Assert.InRange(result.Value, 2.5, 6.0);
     }
+
+    [Theory]
+    [InlineData("stories260K")]
+    [InlineData("STORIES260K")]
+    public void Bundled_copy_loads_by_name_from_beside_the_library(string name)
+    {
+        using var lm = LanguageModel.Load(name, new ModelLoadOptions { Device = "cpu" });
+
+        // The build's copy, not the repository's data folder: an installed kit has no repository.
+        Assert.Equal(Path.Combine(AppContext.BaseDirectory, "stories260K"), lm.Folder);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(TestPaths.Stories260K, "model.safetensors")),
+            File.ReadAllBytes(Path.Combine(lm.Folder, "model.safetensors")));
+        var result = lm.Generate("Once upon a time", new GenerationOptions { MaxNewTokens = 12 });
+        Assert.StartsWith(", there was a little girl named Lily.", result.Text);
+    }
+
+    [Fact]
+    public async Task Planner_counts_the_bundled_model_by_name()
+    {
+        var footprint = await Kit.Planning.FootprintLoader.LoadAsync(Stories260K.Name);
+        // data/stories260K/README.md: embedding 32,768 + 5 × 45,440 per layer + final norm 64, lm_head tied.
+        Assert.Equal(260_032, footprint.Parameters);
+    }
 }
