@@ -87,7 +87,8 @@ public sealed class ModelLoglikelihoodTests
         var source = new ModelLoglikelihood(lm);
         var answers = source.Score([new("The dog ran to the ", "park"), new("The dog ran to the", " park")]);
 
-        Assert.Equal(answers[1].LogProb, answers[0].LogProb, 1e-9);
+        // Same tokens, so the same sum up to float32 rounding (the two rows of one batch may take different GEMM paths).
+        Assert.Equal(answers[1].LogProb, answers[0].LogProb, 1e-5);
         var (context, continuation) = source.Encode(new("The dog ran to the ", "park"));
         var (expectedContext, expectedContinuation) = source.Encode(new("The dog ran to the", " park"));
         Assert.Equal(expectedContext, context);
