@@ -171,18 +171,14 @@ internal static class BenchCommand
         var samples = new Option<int>("--samples") { Description = "Calibration sequences", DefaultValueFactory = _ => 128 };
         var seqLen = new Option<int>("--seq-len") { Description = "Tokens per sequence", DefaultValueFactory = _ => 2048 };
         var scheme = new Option<string>("--scheme") { Description = "Weight scheme", DefaultValueFactory = _ => "W4A16" };
-        var actOrder = new Option<string>("--act-order") { Description = "none, static or group", DefaultValueFactory = _ => "none" };
+        var actOrder = new Option<string>("--act-order") { Description = "none (the default here, timing the plain column loop), static (alias weight) or group (alias dynamic)", DefaultValueFactory = _ => "none" };
         var device = CliSupport.DeviceOption();
         var json = CliSupport.JsonOption();
         var command = new Command("gptq", "Time GPTQ on one Linear layer with random correlated calibration inputs")
         { rows, columns, samples, seqLen, scheme, actOrder, device, json };
         command.SetAction(r => CliSupport.Run(() =>
         {
-            var order = r.GetValue(actOrder)!.ToLowerInvariant() switch
-            {
-                "none" => ActOrder.None, "static" => ActOrder.Static, "group" => ActOrder.Group,
-                var other => throw new ArgumentException($"unknown act-order '{other}' (none, static or group)"),
-            };
+            var order = ActOrders.Parse(r.GetValue(actOrder));
             var options = new GptqBenchmarkOptions
             {
                 Rows = r.GetValue(rows), Columns = r.GetValue(columns), Samples = r.GetValue(samples), SeqLen = r.GetValue(seqLen),

@@ -20,7 +20,7 @@ internal static class QuantizeCommand
         var observer = new Option<string>("--observer") { Description = "minmax or mse (clipping search)", DefaultValueFactory = _ => "minmax" };
         var sparsity = new Option<double?>("--sparsity") { Description = "Fraction of weights to prune (unstructured)" };
         var pattern = new Option<string?>("--pattern") { Description = "Semi-structured sparsity N:M, e.g. 2:4" };
-        var actOrder = new Option<string?>("--act-order") { Description = "GPTQ act-order: static (default when given), group or none", Arity = ArgumentArity.ZeroOrOne };
+        var actOrder = new Option<string?>("--act-order") { Description = "GPTQ act-order: static (the default, as llm-compressor; alias weight), group (alias dynamic) or none", Arity = ArgumentArity.ZeroOrOne };
         var damping = new Option<double>("--damping") { Description = "Dampening as a fraction of mean diag H", DefaultValueFactory = _ => 0.01 };
         var blockSize = new Option<int>("--block-size") { Description = "Columns per lazy block", DefaultValueFactory = _ => 128 };
         var ignore = new Option<string[]>("--ignore") { Description = "Modules to leave alone (names or re:regex)", AllowMultipleArgumentsPerToken = true };
@@ -106,12 +106,14 @@ internal static class QuantizeCommand
             SparsityPattern? prune = r.GetValue(pattern) is { } p ? SparsityPattern.Parse(p)
                 : r.GetValue(sparsity) is double s ? SparsityPattern.Unstructured(s) : null;
             bool actOrderGiven = r.GetResult(actOrder) is not null;
+            if (actOrderGiven && m != CompressionMethod.Gptq)
+                throw new ArgumentException($"--act-order is a GPTQ setting; --method {r.GetValue(method)} visits no column order");
             return new CompressionRecipe
             {
                 Method = m, Scheme = name?.ToUpperInvariant(), Weights = weights,
                 InputActivations = name is null ? null : QuantizationPresets.InputActivations(name),
                 Sparsity = prune, DampeningFraction = r.GetValue(damping), BlockSize = r.GetValue(blockSize),
-                ActOrder = actOrderGiven ? r.GetValue(actOrder) ?? "static" : "none",
+                ActOrder = m == CompressionMethod.Gptq ? ActOrders.Parse(r.GetValue(actOrder) ?? "static") : ActOrder.None,
             }.Validated();
         }
     }

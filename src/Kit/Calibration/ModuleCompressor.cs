@@ -21,35 +21,77 @@ public static class ModuleCompressor
         return new ModuleCompression(r.Weight, r.Quantized, r.Damping);
     }
 
-    /// <summary>Compresses <paramref name="weight"/> [out, in]; <paramref name="hessian"/> is null for methods without calibration.</summary>
+    /// <summary>
+    /// Compresses <paramref name="weight"/> [out, in] of the module called <paramref name="name"/>;
+    /// <paramref name="hessian"/> is null for methods without calibration. With <see cref="CompressionRecipe.PruneFirst"/>
+    /// the module is pruned first (where that step applies) and then quantized (where the recipe's method applies),
+    /// as llm-compressor runs one modifier after the other, and the pruned weights stay zero through the quantization.
+    /// </summary>
+    public static ModuleCompression Compress(CompressionRecipe recipe, string name, Tensor weight, Tensor? hessian)
+    {
+        if (recipe.PruneFirst is not { } step) return Compress(recipe, weight, hessian);
+        bool quantizes = recipe.Quantizes(name);
+        if (!step.Applies(name)) return quantizes ? Compress(recipe, weight, hessian) : new ModuleCompression(weight.clone(), null, 0);
+        var pruning = new CompressionRecipe
+        {
+            Method = step.Method, Weights = null, Sparsity = step.Sparsity, BlockSize = step.BlockSize,
+            DampeningFraction = step.DampeningFraction,
+        };
+        var pruned = Prune(pruning, weight, hessian);
+        if (!quantizes)
+        {
+            pruned.Mask.Dispose();
+            return new ModuleCompression(pruned.Weight, null, pruned.Damping);
+        }
+        using var mask = pruned.Mask;
+        return Quantize(recipe, pruned.Weight, hessian, mask);
+    }
+
+    /// <summary>Compresses <paramref name="weight"/> [out, in] with the recipe's own method; <paramref name="hessian"/> is null for methods without calibration.</summary>
     public static ModuleCompression Compress(CompressionRecipe recipe, Tensor weight, Tensor? hessian)
     {
         switch (recipe.Method)
         {
             case CompressionMethod.Rtn:
-                var q = Rtn.Quantize(weight, recipe.Weights!);
-                return new ModuleCompression(q.Dequantize(weight.dtype), q, 0);
             case CompressionMethod.Gptq:
-                var gptq = new GptqOptions
-                {
-                    BlockSize = recipe.BlockSize, DampeningFraction = recipe.DampeningFraction,
-                    ActOrder = recipe.ActOrder switch { "static" or "weight" => ActOrder.Static, "group" => ActOrder.Group, _ => ActOrder.None },
-                };
-                var result = Gptq.Quantize(weight, Need(hessian, recipe), recipe.Weights!, gptq);
-                return new ModuleCompression(result.Weight, result.Quantized, result.Damping);
+                return Quantize(recipe, weight, hessian, null);
             case CompressionMethod.Magnitude:
-                return From(MagnitudePruning.Prune(weight, recipe.Sparsity!));
+            case CompressionMethod.Wanda:
+            case CompressionMethod.SparseGpt:
+                return From(Prune(recipe, weight, hessian));
+            default:
+                throw new ArgumentOutOfRangeException(nameof(recipe), recipe.Method, "unknown compression method");
+        }
+    }
+
+    // RTN or GPTQ; pruned (true = pruned) entries are already zero and stay so: RTN maps 0 to 0 on every grid.
+    static ModuleCompression Quantize(CompressionRecipe recipe, Tensor weight, Tensor? hessian, Tensor? pruned)
+    {
+        if (recipe.Method == CompressionMethod.Rtn)
+        {
+            var q = Rtn.Quantize(weight, recipe.Weights!);
+            return new ModuleCompression(q.Dequantize(weight.dtype), q, 0);
+        }
+        var gptq = new GptqOptions { BlockSize = recipe.BlockSize, DampeningFraction = recipe.DampeningFraction, ActOrder = recipe.ActOrder };
+        var result = Gptq.Quantize(weight, Need(hessian, recipe), recipe.Weights!, gptq, pruned);
+        return new ModuleCompression(result.Weight, result.Quantized, result.Damping);
+    }
+
+    static SparsityResult Prune(CompressionRecipe recipe, Tensor weight, Tensor? hessian)
+    {
+        switch (recipe.Method)
+        {
+            case CompressionMethod.Magnitude:
+                return MagnitudePruning.Prune(weight, recipe.Sparsity!);
             case CompressionMethod.Wanda:
                 // Wanda's ‖X_j‖² is diag(Σ x xᵀ), proportional to diag H; only the ranking matters.
-                return From(Wanda.Prune(weight, Need(hessian, recipe).diagonal(), recipe.Sparsity!));
-            case CompressionMethod.SparseGpt:
+                return Wanda.Prune(weight, Need(hessian, recipe).diagonal(), recipe.Sparsity!);
+            default:
                 var options = new SparseGptOptions
                 {
                     Pattern = recipe.Sparsity!, BlockSize = recipe.BlockSize, DampeningFraction = recipe.DampeningFraction,
                 };
-                return From(SparseGpt.Prune(weight, Need(hessian, recipe), options, recipe.Weights));
-            default:
-                throw new ArgumentOutOfRangeException(nameof(recipe), recipe.Method, "unknown compression method");
+                return SparseGpt.Prune(weight, Need(hessian, recipe), options, recipe.Weights);
         }
     }
 }

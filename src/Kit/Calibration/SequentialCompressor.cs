@@ -136,7 +136,7 @@ public static class SequentialCompressor
             var clock = Stopwatch.StartNew();
             using var scope = NewDisposeScope();
             var original = linear.Weight.detach().clone();
-            var result = ModuleCompressor.Compress(recipe, original, hessian?.H);
+            var result = ModuleCompressor.Compress(recipe, prefix + name, original, hessian?.H);
             linear.Weight.copy_(result.Weight);
             if (keep is not null && result.Quantized is { } q) keep[prefix + name] = q.MoveToOuterDisposeScope();
             else if (options.QuantizedWeightSink is { } sink && result.Quantized is { } owned) sink(prefix + name, owned.MoveToOuterDisposeScope());

@@ -35,15 +35,22 @@ public sealed record CompressionRecipe
     public int BlockSize { get; init; } = 128;
     /// <summary>Damping as a fraction of the Hessian's mean diagonal.</summary>
     public double DampeningFraction { get; init; } = 0.01;
-    /// <summary>GPTQ act-order: "none", "static" (weight) or "group".</summary>
-    public string ActOrder { get; init; } = "none";
+    /// <summary>GPTQ act-order; <see cref="Kit.Quantization.ActOrder.Static"/> by default, as llm-compressor's GPTQModifier.</summary>
+    public ActOrder ActOrder { get; init; } = ActOrder.Static;
+    /// <summary>
+    /// Pruning applied to each module before this recipe's quantization (<see cref="CompressionMethod.Rtn"/> or
+    /// <see cref="CompressionMethod.Gptq"/>), with the pruned weights kept at zero through it: llm-compressor's
+    /// <c>SparseGPTModifier</c> followed by a quantization modifier. Null when nothing is pruned first.
+    /// </summary>
+    public PruningStep? PruneFirst { get; init; }
     /// <summary>Module types or names (or "re:" regexes) to compress.</summary>
     public IReadOnlyList<string> Targets { get; init; } = new[] { "Linear" };
     /// <summary>Module names (or "re:" regexes) left alone.</summary>
     public IReadOnlyList<string> Ignore { get; init; } = new[] { "lm_head" };
 
     /// <summary>Whether the method needs calibration data (Hessians or input norms).</summary>
-    public bool NeedsCalibration => Method is not (CompressionMethod.Rtn or CompressionMethod.Magnitude);
+    public bool NeedsCalibration =>
+        Method is not (CompressionMethod.Rtn or CompressionMethod.Magnitude) || PruneFirst?.Method is CompressionMethod.SparseGpt or CompressionMethod.Wanda;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the setting that does not fit the method.</summary>
     public CompressionRecipe Validated()
@@ -59,14 +66,26 @@ public sealed record CompressionRecipe
             throw new ArgumentException($"{Method} prunes only; use sparsegpt to prune and quantize together");
         if (BlockSize < 1) throw new ArgumentException($"block size must be positive, got {BlockSize}");
         if (DampeningFraction <= 0) throw new ArgumentException($"dampening fraction must be positive, got {DampeningFraction}");
-        if (ActOrder is not ("none" or "static" or "group" or "weight"))
-            throw new ArgumentException($"act-order must be none, static (weight) or group, got '{ActOrder}'");
+        if (!Enum.IsDefined(ActOrder)) throw new ArgumentException($"act-order must be none, static or group, got {ActOrder}");
+        if (PruneFirst is not null)
+        {
+            if (Method is not (CompressionMethod.Rtn or CompressionMethod.Gptq))
+                throw new ArgumentException($"pruning before quantization needs rtn or gptq as the method, got {Method}");
+            PruneFirst.Validated();
+        }
         Weights?.Validated();
         return this;
     }
 
-    /// <summary>Whether the module called <paramref name="name"/> (e.g. model.layers.0.mlp.down_proj) is compressed.</summary>
-    public bool Applies(string name) => Targets.Any(t => Matches(t, name, isTarget: true)) && !Ignore.Any(i => Matches(i, name, isTarget: false));
+    /// <summary>Whether the module called <paramref name="name"/> (e.g. model.layers.0.mlp.down_proj) is compressed by any step.</summary>
+    public bool Applies(string name) => Quantizes(name) || PruneFirst?.Applies(name) == true;
+
+    /// <summary>Whether the recipe's own method (not <see cref="PruneFirst"/>) applies to the module called <paramref name="name"/>.</summary>
+    public bool Quantizes(string name) => Selects(Targets, Ignore, name);
+
+    /// <summary>Whether <paramref name="name"/> matches one of <paramref name="targets"/> and none of <paramref name="ignore"/>.</summary>
+    internal static bool Selects(IReadOnlyList<string> targets, IReadOnlyList<string> ignore, string name) =>
+        targets.Any(t => Matches(t, name, isTarget: true)) && !ignore.Any(i => Matches(i, name, isTarget: false));
 
     static bool Matches(string pattern, string name, bool isTarget)
     {
@@ -74,5 +93,39 @@ public sealed record CompressionRecipe
             return System.Text.RegularExpressions.Regex.IsMatch(name, pattern[3..]);
         if (isTarget && pattern == "Linear") return true;
         return name == pattern || name.EndsWith("." + pattern, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>
+/// A pruning pass that runs before a recipe's quantization, with its own targets, ignore list, block size and
+/// damping (each llm-compressor modifier keeps its own).
+/// </summary>
+public sealed record PruningStep
+{
+    /// <summary>The pruning algorithm: SparseGPT, Wanda or magnitude.</summary>
+    public CompressionMethod Method { get; init; } = CompressionMethod.SparseGpt;
+    /// <summary>What to prune.</summary>
+    public required SparsityPattern Sparsity { get; init; }
+    /// <summary>Columns per lazy block (SparseGPT).</summary>
+    public int BlockSize { get; init; } = 128;
+    /// <summary>Damping as a fraction of the Hessian's mean diagonal (SparseGPT).</summary>
+    public double DampeningFraction { get; init; } = 0.01;
+    /// <summary>Module types or names (or "re:" regexes) to prune.</summary>
+    public IReadOnlyList<string> Targets { get; init; } = new[] { "Linear" };
+    /// <summary>Module names (or "re:" regexes) left alone.</summary>
+    public IReadOnlyList<string> Ignore { get; init; } = new[] { "lm_head" };
+
+    /// <summary>Whether the module called <paramref name="name"/> is pruned.</summary>
+    public bool Applies(string name) => CompressionRecipe.Selects(Targets, Ignore, name);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the setting that is out of range.</summary>
+    public PruningStep Validated()
+    {
+        if (Method is not (CompressionMethod.SparseGpt or CompressionMethod.Wanda or CompressionMethod.Magnitude))
+            throw new ArgumentException($"a pruning step prunes with sparsegpt, wanda or magnitude, got {Method}");
+        if (Sparsity is null) throw new ArgumentException("a pruning step needs a sparsity");
+        if (BlockSize < 1) throw new ArgumentException($"pruning block size must be positive, got {BlockSize}");
+        if (DampeningFraction <= 0) throw new ArgumentException($"pruning dampening fraction must be positive, got {DampeningFraction}");
+        return this;
     }
 }

@@ -27,8 +27,13 @@ public static class Gptq
     /// <param name="H">Hessian of the layer's inputs [in, in] (e.g. <see cref="Kit.Calibration.HessianAccumulator.H"/>); not changed.</param>
     /// <param name="args">The grid.</param>
     /// <param name="options">Block size, damping, act-order and precision; defaults when null.</param>
+    /// <param name="pruned">
+    /// Weights pruned beforehand (bool [out, in], true = pruned), which stay exactly zero: no update reaches
+    /// them (llm-compressor's <c>preserve_zeros</c> when GPTQ follows SparseGPT) and a zero quantizes to zero on
+    /// every grid. Null keeps no mask.
+    /// </param>
     /// <exception cref="HessianNotPositiveDefiniteException">H stayed indefinite with every damping tried.</exception>
-    public static CompressionResult Quantize(Tensor W, Tensor H, QuantizationArgs args, GptqOptions? options = null)
+    public static CompressionResult Quantize(Tensor W, Tensor H, QuantizationArgs args, GptqOptions? options = null, Tensor? pruned = null)
     {
         args.Validated();
         options = (options ?? new GptqOptions()).Validated(args);
@@ -39,6 +44,8 @@ public static class Gptq
         int columns = checked((int)W.shape[1]);
         if (H.dim() != 2 || H.shape[0] != columns || H.shape[1] != columns)
             throw new ArgumentException($"GPTQ needs H [{columns}, {columns}] for a weight [{rows}, {columns}], got [{string.Join(", ", H.shape)}]", nameof(H));
+        if (pruned is not null && (pruned.dim() != 2 || pruned.shape[0] != rows || pruned.shape[1] != columns))
+            throw new ArgumentException($"GPTQ needs a pruned mask [{rows}, {columns}], got [{string.Join(", ", pruned.shape)}]", nameof(pruned));
         bool grouped = args.Strategy == QuantizationStrategy.Group;
         int groupSize = args.ColumnsPerScale(columns);
         // Columns left over after the last full group form a shorter group, as in the reference.
@@ -51,6 +58,9 @@ public static class Gptq
         using var scope = NewDisposeScope();
         W = W.to(dtype, W.device, copy: true);
         H = H.to(dtype, W.device, copy: true);
+        // 1 where a weight may move, 0 where it was pruned: every update is multiplied by it.
+        var Keep = pruned is null ? null : pruned.to(W.device).logical_not().to_type(dtype);
+        if (Keep is not null) W.mul_(Keep);
 
         // Reference step 1: a per-channel or per-tensor grid comes from the whole weight, dead columns included.
         QuantizationParams? grid = grouped ? null : StoredPrecision(Quantizer.Fit(W, args));
@@ -67,6 +77,7 @@ public static class Gptq
             // Stable, so that equal diagonals keep their order on every device.
             perm = H.diagonal().sort(descending: true, stable: true).Indices;
             W = W.index_select(1, perm);
+            Keep = Keep?.index_select(1, perm);
             H = H.index_select(0, perm).index_select(1, perm);
             permIndex = perm.cpu().data<long>().ToArray();
         }
@@ -86,12 +97,13 @@ public static class Gptq
             var Codes1 = Codes.narrow(1, i1, count);
             var Err1 = zeros_like(W1);
             var Hinv1 = Hinv.narrow(0, i1, count).narrow(1, i1, count);
+            var Keep1 = Keep?.narrow(1, i1, count);
             for (int i = 0; i < count; i++)
             {
                 int column = i1 + i;
                 if (lazyGroups && column % groupSize == 0)
                 {
-                    grid = StoredPrecision(Quantizer.Fit(UpdatedColumns(W, W1, Err1, Hinv, i1, i, groupSize), args));
+                    grid = StoredPrecision(Quantizer.Fit(UpdatedColumns(W, W1, Err1, Hinv, Keep, i1, i, groupSize), args));
                     grid.Scale.MoveToOuterDisposeScope();
                     grid.ZeroPoint.MoveToOuterDisposeScope();
                     groupGrids.Add(grid);
@@ -104,13 +116,17 @@ public static class Gptq
                 var err = (w - Quantizer.Dequantize(code, p)).div_(d[column]);
                 Err1.narrow(1, i, 1).copy_(err);
                 // The reference also moves column i itself (onto q); nothing reads it again.
-                if (i + 1 < count)
+                if (i + 1 < count && Keep1 is null)
                     W1.narrow(1, i + 1, count - i - 1).addmm_(err, Hinv1.narrow(0, i, 1).narrow(1, i + 1, count - i - 1), 1, -1);
+                else if (i + 1 < count)
+                    W1.narrow(1, i + 1, count - i - 1).sub_(err.matmul(Hinv1.narrow(0, i, 1).narrow(1, i + 1, count - i - 1)).mul_(Keep1!.narrow(1, i + 1, count - i - 1)));
             }
             // Σ (w − q)² / Hinv[i, i]² / 2
             Loss.add_(Err1.square().sum(), 0.5);
-            if (i2 < columns)
+            if (i2 < columns && Keep is null)
                 W.narrow(1, i2, columns - i2).addmm_(Err1, Hinv.narrow(0, i1, count).narrow(1, i2, columns - i2), 1, -1);
+            else if (i2 < columns)
+                W.narrow(1, i2, columns - i2).sub_(Err1.matmul(Hinv.narrow(0, i1, count).narrow(1, i2, columns - i2)).mul_(Keep!.narrow(1, i2, columns - i2)));
         }
 
         if (perm is not null)
@@ -136,13 +152,17 @@ public static class Gptq
     /// Columns [i1 + i, i1 + i + groupSize) as they stand once every column before i1 + i has been quantized:
     /// this block's part from W1, the part beyond the block from W less this block's pending updates.
     /// </summary>
-    static Tensor UpdatedColumns(Tensor W, Tensor W1, Tensor Err1, Tensor Hinv, int i1, int i, int groupSize)
+    static Tensor UpdatedColumns(Tensor W, Tensor W1, Tensor Err1, Tensor Hinv, Tensor? Keep, int i1, int i, int groupSize)
     {
         int count = (int)W1.shape[1], i2 = i1 + count, end = Math.Min(i1 + i + groupSize, (int)W.shape[1]);
         var inBlock = W1.narrow(1, i, Math.Min(groupSize, count - i));
         if (end <= i2) return inBlock;
         var beyond = W.narrow(1, i2, end - i2);
-        if (i > 0) beyond = beyond - Err1.narrow(1, 0, i).matmul(Hinv.narrow(0, i1, i).narrow(1, i2, end - i2));
+        if (i > 0)
+        {
+            var pending = Err1.narrow(1, 0, i).matmul(Hinv.narrow(0, i1, i).narrow(1, i2, end - i2));
+            beyond = beyond - (Keep is null ? pending : pending * Keep.narrow(1, i2, end - i2));
+        }
         return cat(new[] { inBlock, beyond }, 1);
     }
 

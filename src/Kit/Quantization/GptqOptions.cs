@@ -2,26 +2,6 @@ using static TorchSharp.torch;
 
 namespace Kit.Quantization;
 
-/// <summary>The order in which GPTQ visits a weight's input columns ("act-order", AutoGPTQ's desc_act).</summary>
-public enum ActOrder
-{
-    /// <summary>Columns in their stored order.</summary>
-    None,
-
-    /// <summary>
-    /// Columns by decreasing diag(H), with every group's grid fitted beforehand on the stored layout, so that
-    /// g_idx stays the identity: llm-compressor's default <c>"static"</c> (alias <c>"weight"</c>), the
-    /// reference's <c>actorder</c> with <c>static_groups</c>.
-    /// </summary>
-    Static,
-
-    /// <summary>
-    /// Columns by decreasing diag(H), with groups formed in that order as GPTQ reaches them, so that
-    /// g_idx[perm[j]] = j / group size: AutoGPTQ's desc_act, llm-compressor's <c>"group"</c> (<c>"dynamic"</c>).
-    /// </summary>
-    Group,
-}
-
 /// <summary>How GPTQ runs; the grid itself is <see cref="QuantizationArgs"/>.</summary>
 public sealed record GptqOptions
 {

@@ -85,12 +85,22 @@ public sealed class QuantizationArgsTests
             var a = QuantizationPresets.Parse(name);
             Assert.Equal((8, QuantizationType.Int, true, QuantizationStrategy.Channel), (a.NumBits, a.Type, a.Symmetric, a.Strategy));
         }
-        var fp8 = QuantizationPresets.Parse("fp8");
-        Assert.Equal((8, QuantizationType.Float, true, QuantizationStrategy.Tensor), (fp8.NumBits, fp8.Type, fp8.Symmetric, fp8.Strategy));
         var dynamic = QuantizationPresets.Parse("FP8_DYNAMIC");
         Assert.Equal((8, QuantizationType.Float, true, QuantizationStrategy.Channel), (dynamic.NumBits, dynamic.Type, dynamic.Symmetric, dynamic.Strategy));
-        Assert.Equal(w4, QuantizationPresets.Parse("W4A8"));
         Assert.All(QuantizationPresets.Names, n => QuantizationPresets.Parse(n).Validated());
+    }
+
+    [Theory]
+    [InlineData("fp8", "FP8", "static per-tensor scale")]
+    [InlineData("W4A8", "W4A8", "int8 per-token activations")]
+    [InlineData("w4afp8", "W4AFP8", "FP8 activations")]
+    public void Schemes_kit_would_produce_under_a_false_name_are_refused_naming_them(string name, string scheme, string why)
+    {
+        var e = Assert.Throws<ArgumentException>(() => QuantizationPresets.Parse(name));
+        Assert.Contains($"quantization scheme {scheme} is not supported", e.Message);
+        Assert.Contains(why, e.Message);
+        Assert.Throws<ArgumentException>(() => QuantizationPresets.InputActivations(name));
+        Assert.DoesNotContain(scheme, QuantizationPresets.Names);
     }
 
     [Fact]

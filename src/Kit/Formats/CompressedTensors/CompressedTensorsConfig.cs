@@ -24,9 +24,7 @@ public sealed record CompressedTensorsConfig(string Format, IReadOnlyList<Compre
     /// quantizes nothing (pruning alone: the model is saved dense and needs no <c>quantization_config</c>).
     /// The format follows the scheme: integer weight-only grids (W4A16, W8A16, W4A16_ASYM) are
     /// <c>pack-quantized</c>, int8 weights with int8 activations (W8A8) <c>int-quantized</c>, FP8 weights
-    /// <c>float-quantized</c>. FP8's static per-tensor activations need an <c>input_scale</c> calibrated on
-    /// activations, which Kit does not do, so FP8 is written with FP8_DYNAMIC's per-token dynamic
-    /// activations; the weights are the same.
+    /// <c>float-quantized</c>. Static activation scales (FP8's <c>input_scale</c>) are not calibrated by Kit and refused.
     /// </summary>
     /// <exception cref="ArgumentException">A scheme vLLM would refuse to serve; the message names the recipe field.</exception>
     public static CompressedTensorsConfig? FromRecipe(CompressionRecipe recipe)
@@ -34,11 +32,12 @@ public sealed record CompressedTensorsConfig(string Format, IReadOnlyList<Compre
         ArgumentNullException.ThrowIfNull(recipe);
         recipe.Validated();
         if (recipe.Weights is not { } weights) return null;
-        string? actOrder = recipe.ActOrder switch { "static" or "weight" => "static", "group" => "group", _ => null };
-        if (actOrder == "group" && weights.Strategy != QuantizationStrategy.Group)
+        var actOrder = recipe.ActOrder;
+        if (actOrder == ActOrder.Group && weights.Strategy != QuantizationStrategy.Group)
             throw Bad("ActOrder", $"act-order 'group' regroups columns and needs the group strategy, got {weights.Strategy}");
-        // Older compressed-tensors refuses any actorder without groups; "static" only changed calibration anyway.
-        if (weights.Strategy != QuantizationStrategy.Group) actOrder = null;
+        // compressed-tensors refuses any actorder without groups; "static" only changed calibration anyway.
+        // RTN visits no columns in any order, so its config says none (as llm-compressor's QuantizationModifier).
+        if (weights.Strategy != QuantizationStrategy.Group || recipe.Method != CompressionMethod.Gptq) actOrder = ActOrder.None;
 
         var (format, inputs) = weights.Type == QuantizationType.Float ? Fp8(weights, recipe.InputActivations) : Int(weights, recipe.InputActivations);
         var group = new CompressedTensorsGroup(recipe.Targets.Select(ForVllm).ToArray(), weights, actOrder, inputs);
@@ -80,7 +79,7 @@ public sealed record CompressedTensorsConfig(string Format, IReadOnlyList<Compre
         return activations switch
         {
             null => (CompressedTensorsFormats.FloatQuantized, null),
-            "fp8-static-tensor" or "fp8-dynamic-token" => (CompressedTensorsFormats.FloatQuantized, ActivationQuantization.Fp8DynamicToken),
+            "fp8-dynamic-token" => (CompressedTensorsFormats.FloatQuantized, ActivationQuantization.Fp8DynamicToken),
             _ => throw Bad("InputActivations", $"'{activations}' activations with FP8 weights are not a compressed-tensors scheme; use FP8 or FP8_DYNAMIC"),
         };
     }

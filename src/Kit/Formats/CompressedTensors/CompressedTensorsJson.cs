@@ -44,7 +44,7 @@ internal static class CompressedTensorsJson
         return (JsonObject)Sorted(root)!;
     }
 
-    static JsonObject Weights(QuantizationArgs w, string? actOrder)
+    static JsonObject Weights(QuantizationArgs w, ActOrder actOrder)
     {
         var kwargs = new JsonObject();
         if (w.Observer == QuantizationObserver.Mse)
@@ -56,7 +56,7 @@ internal static class CompressedTensorsJson
         }
         return new JsonObject
         {
-            ["actorder"] = actOrder,
+            ["actorder"] = ActOrders.Name(actOrder),
             ["block_structure"] = null,
             ["dynamic"] = false,
             ["group_size"] = w.Strategy == QuantizationStrategy.Group ? w.GroupSize : null,
@@ -121,7 +121,7 @@ internal static class CompressedTensorsJson
         return new CompressedTensorsConfig(format, groups, ignore) { QuantizationStatus = status, Version = version };
     }
 
-    static (QuantizationArgs, string?) ReadWeights(JsonObject w, string source, string field)
+    static (QuantizationArgs, ActOrder) ReadWeights(JsonObject w, string source, string field)
     {
         int bits = Int(w, "num_bits", source, field) ?? 8;
         var type = ReadType(w, source, field);
@@ -141,15 +141,15 @@ internal static class CompressedTensorsJson
             "group" => QuantizationStrategy.Group,
             _ => throw Bad(source, field + ".strategy", $"is '{strategyName}'; Kit reads tensor, channel and group weight scales"),
         };
-        string? actOrder = w["actorder"] switch
+        var actOrder = w["actorder"] switch
         {
-            null => null,
-            JsonValue v when v.GetValueKind() == JsonValueKind.True => "group",
-            JsonValue v when v.GetValueKind() == JsonValueKind.False => null,
+            null => ActOrder.None,
+            JsonValue v when v.GetValueKind() == JsonValueKind.True => ActOrder.Group,
+            JsonValue v when v.GetValueKind() == JsonValueKind.False => ActOrder.None,
             JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>().ToLowerInvariant() switch
             {
-                "group" or "dynamic" => "group",
-                "weight" or "static" => "static",
+                "group" or "dynamic" => ActOrder.Group,
+                "weight" or "static" => ActOrder.Static,
                 var other => throw Bad(source, field + ".actorder", $"is '{other}'; expected group, weight, dynamic, static or null"),
             },
             var other => throw Bad(source, field + ".actorder", $"is {other.ToJsonString()}; expected a string, a boolean or null"),

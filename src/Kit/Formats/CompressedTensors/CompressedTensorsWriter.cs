@@ -106,7 +106,7 @@ public sealed class CompressedTensorsWriter
                 entries.Add(new(module + ".weight_shape", tensor(new[] { rows, columns }, device: weight.Codes.device)));
                 if (!args.Symmetric)
                     entries.Add(new(module + ".weight_zero_point", Int32Packing.PackColumns(weight.ZeroPoint, args.NumBits)));
-                if (_group.ActOrder == "group")
+                if (_group.ActOrder == ActOrder.Group)
                     entries.Add(new(module + ".weight_g_idx", weight.GIdx.to_type(ScalarType.Int32).contiguous()));
                 break;
             case CompressedTensorsFormats.IntQuantized:
@@ -150,7 +150,7 @@ public sealed class CompressedTensorsWriter
         else CheckRange(module, "zero points", weight.ZeroPoint, args);
 
         var gIdx = weight.GIdx.to_type(ScalarType.Int64);
-        if (_group.ActOrder == "group")
+        if (_group.ActOrder == ActOrder.Group)
         {
             if (columns > 0 && (gIdx.min().item<long>() < 0 || gIdx.max().item<long>() >= groups))
                 throw Bad(module, $"g_idx holds groups outside [0, {groups})");

@@ -11,7 +11,7 @@ public sealed class RoundTripTests
 
     static CompressionRecipe Recipe(QuantizationArgs weights, string actOrder = "none", string? activations = null) => new()
     {
-        Method = CompressionMethod.Gptq, Weights = weights, ActOrder = actOrder, InputActivations = activations,
+        Method = CompressionMethod.Gptq, Weights = weights, ActOrder = ActOrders.Parse(actOrder), InputActivations = activations,
     };
 
     static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
@@ -95,7 +95,7 @@ public sealed class RoundTripTests
             Assert.Equal(CtTestData.ToMatrix(original.Dequantize()), CtTestData.DecodeFromBytes(ckpt, Module, CompressedTensorsFormats.PackQuantized, 4));
         }
         using var reader = CompressedTensorsReader.Open(dir);
-        Assert.Equal("group", reader.Config.Groups[0].ActOrder);
+        Assert.Equal(ActOrder.Group, reader.Config.Groups[0].ActOrder);
         AssertSame(original, reader.Read(Module));
     }
 
@@ -128,7 +128,7 @@ public sealed class RoundTripTests
         var rtn = Rtn.Quantize(w, args);
         // Scales already in bfloat16 so that the stored ones are the same numbers.
         var original = new QuantizedWeight(rtn.Codes, rtn.Scale.to_type(ScalarType.BFloat16).to_type(ScalarType.Float32), rtn.ZeroPoint, rtn.GIdx, args);
-        var writer = new CompressedTensorsWriter(Recipe(args, activations: "fp8-static-tensor"), ScalarType.BFloat16);
+        var writer = new CompressedTensorsWriter(Recipe(args, activations: "fp8-dynamic-token"), ScalarType.BFloat16);
         Assert.Equal(CompressedTensorsFormats.FloatQuantized, writer.Format);
         var dir = CtTestData.WriteModel(TestPaths.NewTempDir(), writer.ModuleTensors(Module, original), writer.Config.ToJson());
         using (var ckpt = SafetensorsCheckpoint.Open(dir))
