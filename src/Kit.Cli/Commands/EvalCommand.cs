@@ -9,7 +9,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var model = CliSupport.ModelOption();
+        var model = CliSupport.RequiredModelOption();
         var tasks = new Option<string>("--tasks")
         {
             Description = $"Comma-separated tasks: {string.Join(", ", ModelEvaluation.TaskNames)}",
@@ -38,9 +38,15 @@ internal static class EvalCommand
         command.SetAction(r => CliSupport.Run(() =>
         {
             bool asJson = r.GetValue(json);
+            var names = r.GetValue(tasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            bool readsText = r.GetValue(baseline) is not null || names.Any(IsPerplexity);
+            foreach (Option o in new Option[] { text, seqLen, maxWindows })
+                CliSupport.RejectIgnored(r, o, !readsText, $"applies to perplexity and agreement, and the run has neither (--tasks {string.Join(',', names)}, no --baseline)");
+            foreach (Option o in new Option[] { limit })
+                CliSupport.RejectIgnored(r, o, names.All(IsPerplexity), "applies to zero-shot tasks, and --tasks names none");
             var options = new EvaluationOptions
             {
-                Tasks = r.GetValue(tasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Tasks = names,
                 Baseline = r.GetValue(baseline),
                 TaskData = ParseTaskData(r.GetValue(taskData) ?? []),
                 Limit = r.GetValue(limit),
@@ -69,6 +75,8 @@ internal static class EvalCommand
             Console.WriteLine($"largest layer errors: {string.Join(", ", worst.Select(e => $"{e.Module} {e.RelativeError:G3}"))}");
         Console.WriteLine($"run {run.RunId} in {run.Seconds:F1} s" + (runsFolder is null ? "" : $"; appended to {Path.Combine(runsFolder, Kit.Evaluation.Results.ResultsTable.CsvFile)}"));
     }
+
+    static bool IsPerplexity(string task) => task.Equals(ModelEvaluation.PerplexityTask, StringComparison.OrdinalIgnoreCase);
 
     static Dictionary<string, string> ParseTaskData(string[] pairs)
     {
