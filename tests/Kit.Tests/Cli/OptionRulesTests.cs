@@ -23,6 +23,8 @@ public sealed class OptionRulesTests
     [InlineData("eval --model {m} --tasks hellaswag --seq-len 128", "--seq-len 128 applies to perplexity and agreement, and the run has neither")]
     [InlineData("eval --model {m} --tasks hellaswag --text {t}", "--text")]
     [InlineData("eval --model {m} --tasks perplexity --limit 5", "--limit 5 applies to zero-shot tasks, and --tasks names none")]
+    [InlineData("eval --model {m} --tasks perplexity --add-bos-token true", "--add-bos-token true applies to zero-shot tasks, and --tasks names none")]
+    [InlineData("eval --model {m} --tasks kit_stories --add-bos-token yes", "--add-bos-token must be auto, true or false, got 'yes'")]
     [InlineData("generate --model {m} --prompt x --top-k 3", "--top-k 3 applies to sampling; greedy decoding (--temperature 0) ignores it")]
     [InlineData("generate --model {m} --prompt x --seed 7", "--seed 7 applies to sampling")]
     [InlineData("bench --model {m} --llama-threads 4", "--llama-threads 4 sets llama.cpp's threads; give --llama-cpp too")]
