@@ -69,7 +69,7 @@ public sealed class OptionRulesTests
     }
 
     [Fact]
-    public void Verbose_is_accepted_by_every_verb_before_or_after_it()
+    public void Verbose_also_works_before_the_verb()
     {
         var r = Kit("--verbose plan --params 7B --format int3");
         Assert.Equal(1, r.ExitCode);
