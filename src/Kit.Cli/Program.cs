@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Kit.Cli.Commands;
 
-var root = new RootCommand("Kit: compress, run and measure Llama-family language models.");
+var root = new RootCommand("Kit: compress, run and measure Llama-family language models.") { CliSupport.Verbose };
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(PerplexityCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
@@ -12,4 +12,6 @@ root.Subcommands.Add(QuantizeCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(PlanCommand.Create());
-return root.Parse(args).Invoke();
+var parsed = root.Parse(args);
+CliSupport.ShowStackTraces = parsed.GetValue(CliSupport.Verbose);
+return parsed.Invoke();

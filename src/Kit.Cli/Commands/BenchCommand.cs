@@ -56,6 +56,7 @@ internal static class BenchCommand
             var options = run.For(r, name, null);
             options.Validate();
             var gguf = r.GetValue(llamaCpp);
+            CliSupport.RejectIgnored(r, run.LlamaThreads, gguf is null, "sets llama.cpp's threads; give --llama-cpp too");
             if (gguf != null && options.Batch != 1) throw new ArgumentException("--llama-cpp measures batch 1 only; drop --batch or --llama-cpp");
             bool asJson = r.GetValue(run.Json);
             Action<string> log = Console.Error.WriteLine;
@@ -88,6 +89,7 @@ internal static class BenchCommand
             var names = r.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (names.Length == 0) throw new ArgumentException("--models: give at least one model");
             var file = r.GetValue(gguf);
+            CliSupport.RejectIgnored(r, run.LlamaThreads, file is null, "sets llama.cpp's threads; give --gguf too");
             run.For(r, names[0], null).Validate();
             if (file != null && r.GetValue(run.Batch) != 1) throw new ArgumentException("--gguf (llama.cpp) measures batch 1 only; drop --batch or --gguf");
             Action<string> log = Console.Error.WriteLine;
@@ -110,6 +112,8 @@ internal static class BenchCommand
         run.AddTo(command);
         command.SetAction(r => CliSupport.Run(() =>
         {
+            foreach (Option o in new Option[] { run.Batch, run.Device, run.DType })
+                CliSupport.RejectIgnored(r, o, true, "does not apply to llama.cpp alone (batch 1 on its CPU backend)");
             var result = run.LlamaCpp(r, r.GetValue(gguf)!, Console.Error.WriteLine);
             if (r.GetValue(run.Json)) CliSupport.PrintJson(result);
             else Print(result, null);

@@ -16,11 +16,28 @@ internal static class CliSupport
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
+    const string ModelDescription = "A model folder (config.json + safetensors + tokenizer), a hub id such as HuggingFaceTB/SmolLM2-135M, 'default' (Kit's own) or 'stories260K' (llama2.c's, bundled)";
+
+    /// <summary>The model of a verb that only shows or tries a model, which may fall back to Kit's default one.</summary>
     public static Option<string> ModelOption() => new("--model", "-m")
     {
-        Description = "A model folder (config.json + safetensors + tokenizer), a hub id such as HuggingFaceTB/SmolLM2-135M, 'default' (Kit's own) or 'stories260K' (llama2.c's, bundled)",
-        DefaultValueFactory = _ => DefaultModel.Name,
+        Description = ModelDescription, DefaultValueFactory = _ => DefaultModel.Name,
     };
+
+    /// <summary>
+    /// The model of a verb that writes or measures: required, so that a forgotten <c>--model</c> is an error
+    /// rather than a quiet run on the toy default model.
+    /// </summary>
+    public static Option<string> RequiredModelOption() => new("--model", "-m") { Description = ModelDescription, Required = true };
+
+    /// <summary>The global <c>--verbose</c>: errors also print the whole exception (stack trace, inner exceptions).</summary>
+    public static readonly Option<bool> Verbose = new("--verbose")
+    {
+        Description = "On an error, also print the full exception with its stack trace", Recursive = true,
+    };
+
+    /// <summary>Set from <see cref="Verbose"/> once the command line is parsed.</summary>
+    public static bool ShowStackTraces { get; set; }
 
     public static Option<string> DeviceOption() => new("--device")
     {
@@ -41,8 +58,24 @@ internal static class CliSupport
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             Console.Error.WriteLine($"kit: error: {e.Message}");
+            if (ShowStackTraces) Console.Error.WriteLine(e);
             return 1;
         }
+    }
+
+    /// <summary>Whether <paramref name="option"/> was typed on the command line (not merely defaulted).</summary>
+    public static bool Given(ParseResult r, Option option) => r.GetResult(option) is { Implicit: false };
+
+    /// <summary>
+    /// Refuses an option that was given but that <paramref name="ignored"/> says this combination would not use:
+    /// the message names the option as typed (<c>--bits 4</c>) and <paramref name="why"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The option was given and would be ignored.</exception>
+    public static void RejectIgnored(ParseResult r, Option option, bool ignored, string why)
+    {
+        if (!ignored || r.GetResult(option) is not { Implicit: false } given) return;
+        string typed = string.Join(' ', given.Tokens.Select(t => t.Value).Prepend(option.Name));
+        throw new ArgumentException($"{typed} {why}");
     }
 
     public static LanguageModel LoadModel(string model, string device, string dtype, bool quiet, bool exactActivations = false)

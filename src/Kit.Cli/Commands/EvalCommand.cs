@@ -9,7 +9,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var model = CliSupport.ModelOption();
+        var model = CliSupport.RequiredModelOption();
         var tasks = new Option<string>("--tasks")
         {
             Description = $"Comma-separated tasks: {string.Join(", ", ModelEvaluation.TaskNames)}",
@@ -29,21 +29,37 @@ internal static class EvalCommand
         };
         var seqLen = new Option<int>("--seq-len") { Description = "Window length in tokens (capped at the model's context)", DefaultValueFactory = _ => 2048 };
         var maxWindows = new Option<int?>("--max-windows") { Description = "Score at most this many windows of the text" };
+        var addBos = new Option<string>("--add-bos-token")
+        {
+            Description = "BOS before a zero-shot task's context, as lm-evaluation-harness's add_bos_token: auto (the tokenizer's configuration, lm-eval's default since v0.4.9.2), true, or false (lm-eval v0.4.0–v0.4.9.1)",
+            DefaultValueFactory = _ => "auto",
+        };
         var runs = new Option<string>("--runs") { Description = "Folder of the results table (results.csv, results.parquet)", DefaultValueFactory = _ => "runs" };
         var device = CliSupport.DeviceOption();
         var dtype = CliSupport.DTypeOption();
         var json = CliSupport.JsonOption();
         var command = new Command("eval", "Evaluate a model: perplexity, zero-shot tasks, agreement with a baseline")
-            { model, tasks, baseline, taskData, limit, text, seqLen, maxWindows, runs, device, dtype, json };
+            { model, tasks, baseline, taskData, limit, addBos, text, seqLen, maxWindows, runs, device, dtype, json };
         command.SetAction(r => CliSupport.Run(() =>
         {
             bool asJson = r.GetValue(json);
+            var names = r.GetValue(tasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            bool readsText = r.GetValue(baseline) is not null || names.Any(IsPerplexity);
+            foreach (Option o in new Option[] { text, seqLen, maxWindows })
+                CliSupport.RejectIgnored(r, o, !readsText, $"applies to perplexity and agreement, and the run has neither (--tasks {string.Join(',', names)}, no --baseline)");
+            foreach (Option o in new Option[] { limit, addBos })
+                CliSupport.RejectIgnored(r, o, names.All(IsPerplexity), "applies to zero-shot tasks, and --tasks names none");
             var options = new EvaluationOptions
             {
-                Tasks = r.GetValue(tasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Tasks = names,
                 Baseline = r.GetValue(baseline),
                 TaskData = ParseTaskData(r.GetValue(taskData) ?? []),
                 Limit = r.GetValue(limit),
+                AddBosToken = r.GetValue(addBos)!.ToLowerInvariant() switch
+                {
+                    "auto" => null, "true" => true, "false" => false,
+                    var other => throw new ArgumentException($"--add-bos-token must be auto, true or false, got '{other}'"),
+                },
                 Text = r.GetValue(text)!,
                 SeqLen = r.GetValue(seqLen),
                 MaxWindows = r.GetValue(maxWindows),
@@ -64,11 +80,15 @@ internal static class EvalCommand
         Console.WriteLine($"{"model",-28} {"task",-16} {"metric",-20} {"value",12} {"± stderr",10} {"n",8}");
         foreach (var r in run.Records)
             Console.WriteLine($"{Short(r.Model),-28} {r.Task,-16} {r.Metric,-20} {r.Value,12:G6} {(double.IsNaN(r.StdErr) ? "" : r.StdErr.ToString("G3")),10} {r.Count,8}");
+        if (run.Records.FirstOrDefault(r => r.AddBosToken is not null) is { } scored)
+            Console.WriteLine($"zero-shot tasks scored with add_bos_token={scored.AddBosToken}");
         var worst = run.LayerErrors.Where(e => double.IsFinite(e.RelativeError)).OrderByDescending(e => e.RelativeError).Take(3).ToList();
         if (worst.Count > 0)
             Console.WriteLine($"largest layer errors: {string.Join(", ", worst.Select(e => $"{e.Module} {e.RelativeError:G3}"))}");
         Console.WriteLine($"run {run.RunId} in {run.Seconds:F1} s" + (runsFolder is null ? "" : $"; appended to {Path.Combine(runsFolder, Kit.Evaluation.Results.ResultsTable.CsvFile)}"));
     }
+
+    static bool IsPerplexity(string task) => task.Equals(ModelEvaluation.PerplexityTask, StringComparison.OrdinalIgnoreCase);
 
     static Dictionary<string, string> ParseTaskData(string[] pairs)
     {

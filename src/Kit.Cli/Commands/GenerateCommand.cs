@@ -28,6 +28,8 @@ internal static class GenerateCommand
                 TopP = r.GetValue(topP), Seed = r.GetValue(seed),
             };
             options.Validate();
+            foreach (Option o in new Option[] { topK, topP, seed })
+                CliSupport.RejectIgnored(r, o, options.Temperature == 0, "applies to sampling; greedy decoding (--temperature 0) ignores it, so give --temperature above 0 too");
             using var lm = CliSupport.LoadModel(r.GetValue(model)!, r.GetValue(device)!, r.GetValue(dtype)!, asJson);
             string text = r.GetValue(prompt)!;
             if (!asJson) Console.Write(text);

@@ -8,7 +8,7 @@ internal static class PerplexityCommand
 {
     public static Command Create()
     {
-        var model = CliSupport.ModelOption();
+        var model = CliSupport.RequiredModelOption();
         var text = new Option<FileInfo>("--text") { Description = "A UTF-8 text file", Required = true };
         var seqLen = new Option<int>("--seq-len") { Description = "Window length in tokens", DefaultValueFactory = _ => 256 };
         var stride = new Option<int?>("--stride") { Description = "Window start spacing (default: seq-len, non-overlapping)" };

@@ -46,6 +46,8 @@ internal static class PlanCommand
                 Symmetric = !r.GetValue(asymmetric),
                 ActOrder = r.GetValue(actOrder),
             };
+            foreach (Option o in new Option[] { groupSize, asymmetric, actOrder })
+                CliSupport.RejectIgnored(r, o, !weights.IsQuantized, $"applies to quantized formats (int4, int8, fp8), not {weights.Name}");
             var plan = DeploymentPlan.Create(footprint, new PlanOptions
             {
                 Format = weights,

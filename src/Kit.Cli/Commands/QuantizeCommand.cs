@@ -11,7 +11,7 @@ internal static class QuantizeCommand
 {
     public static Command Create()
     {
-        var model = CliSupport.ModelOption();
+        var model = CliSupport.RequiredModelOption();
         var recipeFile = new Option<FileInfo?>("--recipe") { Description = "An llm-compressor style YAML recipe (instead of --method/--scheme/...)" };
         var method = new Option<string>("--method") { Description = "rtn, gptq, sparsegpt, magnitude or wanda", DefaultValueFactory = _ => "gptq" };
         var scheme = new Option<string?>("--scheme") { Description = $"Weight scheme: {string.Join(", ", QuantizationPresets.Names)}" };
@@ -40,6 +40,7 @@ internal static class QuantizeCommand
         };
         command.SetAction(r => CliSupport.Run(() =>
         {
+            RejectIgnoredOptions(r);
             bool asJson = r.GetValue(json);
             var recipe = r.GetValue(recipeFile) is { } file ? RecipeYaml.Load(file.FullName) : FromOptions(r);
             if (r.GetValue(ignore) is { Length: > 0 } extra) recipe = recipe with { Ignore = recipe.Ignore.Concat(extra).ToArray() };
@@ -70,6 +71,28 @@ internal static class QuantizeCommand
             return 0;
         }));
         return command;
+
+        // Options that this combination would not use are errors, so that a typo'd recipe does not quietly run another one.
+        void RejectIgnoredOptions(ParseResult r)
+        {
+            bool fromRecipe = r.GetValue(recipeFile) is not null;
+            foreach (Option o in new Option[] { method, scheme, bits, groupSize, observer, sparsity, pattern, actOrder, damping, blockSize })
+                CliSupport.RejectIgnored(r, o, fromRecipe, "does not combine with --recipe: the recipe sets the method and its settings (write it there)");
+            if (fromRecipe) return;
+            string m = r.GetValue(method)!.ToLowerInvariant();
+            string schemeHint = m switch
+            {
+                "magnitude" or "wanda" => $"; {m} prunes only (use sparsegpt with --scheme to prune and quantize together)",
+                "sparsegpt" => "; without one, sparsegpt prunes only",
+                _ => "",
+            };
+            foreach (Option o in new Option[] { bits, groupSize, observer })
+                CliSupport.RejectIgnored(r, o, r.GetValue(scheme) is null, $"needs a quantization scheme (--scheme, e.g. W4A16) to change{schemeHint}");
+            foreach (Option o in new Option[] { damping, blockSize })
+                CliSupport.RejectIgnored(r, o, m is not ("gptq" or "sparsegpt"), $"applies to gptq and sparsegpt (their Hessian solve), not {m}");
+            foreach (Option o in new Option[] { samples, seqLen, seed })
+                CliSupport.RejectIgnored(r, o, r.GetValue(calibration) is null, "shapes calibration data; give --calibration too");
+        }
 
         CompressionRecipe FromOptions(ParseResult r)
         {

@@ -20,6 +20,12 @@ public sealed record EvaluationOptions
     public string Text { get; init; } = EvaluationText.DefaultSpec;
     /// <summary>Window length for perplexity and agreement, capped at the model's context (2048 as in the GPTQ paper).</summary>
     public int SeqLen { get; init; } = 2048;
+    /// <summary>
+    /// lm-evaluation-harness's <c>add_bos_token</c> for the zero-shot tasks: null (the default, lm-eval's since
+    /// v0.4.9.2) follows the tokenizer's configuration, true always puts BOS before the context, false never does
+    /// (lm-eval v0.4.0–v0.4.9.1). The results table records which (<see cref="Results.EvaluationRecord.AddBosToken"/>).
+    /// </summary>
+    public bool? AddBosToken { get; init; }
     /// <summary>Windows of the text to score, or null for the whole text.</summary>
     public int? MaxWindows { get; init; }
     /// <summary>The runs folder whose results table the records are appended to, or null to record nothing.</summary>

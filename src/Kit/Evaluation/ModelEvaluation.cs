@@ -32,8 +32,8 @@ public static class ModelEvaluation
         var time = DateTime.UtcNow;
         string runId = $"{time:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
         var records = new List<EvaluationRecord>();
-        EvaluationRecord Record(string who, string? baseline, string task, string metric, double value, double stdErr, long count) =>
-            new(runId, time, who, baseline, task, metric, value, stdErr, count, options.Limit);
+        EvaluationRecord Record(string who, string? baseline, string task, string metric, double value, double stdErr, long count, string? bos = null) =>
+            new(runId, time, who, baseline, task, metric, value, stdErr, count, options.Limit, bos);
 
         using var lm = LanguageModel.Load(model, options.Load);
         string? text = tasks.Contains(PerplexityTask) || options.Baseline is not null ? EvaluationText.Load(options.Text) : null;
@@ -64,13 +64,14 @@ public static class ModelEvaluation
         }
 
         var scores = new List<TaskResult>();
+        var source = new ModelLoglikelihood(lm, new LoglikelihoodOptions { AddBosToken = options.AddBosToken });
         foreach (var task in zeroShot)
         {
-            progress?.Report($"{task.Name} ({task.Description})");
-            var result = TaskScorer.Score(lm, task, options.Limit);
+            progress?.Report($"{task.Name} ({task.Description}; add_bos_token={source.BosPolicy})");
+            var result = TaskScorer.Score(source, task, options.Limit);
             scores.Add(result);
             foreach (var (metric, value) in result.Metrics)
-                records.Add(Record(model, null, task.Name, metric, value.Value, value.StdErr, result.Count));
+                records.Add(Record(model, null, task.Name, metric, value.Value, value.StdErr, result.Count, source.BosPolicy));
         }
 
         var layerErrors = LayerErrors.Read(lm.Folder);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -10,7 +11,7 @@ namespace Kit.Planning;
 /// </summary>
 public sealed record ModelFootprint
 {
-    /// <summary>Where the figures come from: a config path, a hub id or "--params".</summary>
+    /// <summary>Where the figures come from: a config path, a hub id, or "N parameters" for a bare count.</summary>
     public required string Source { get; init; }
 
     /// <summary>The config's model_type, or null for a bare parameter count.</summary>
@@ -85,7 +86,7 @@ public sealed record ModelFootprint
         if (parameters % AssumedWidth > 0) tensors.Add(new("all parameters", 1, parameters % AssumedWidth, 1, true));
         return new ModelFootprint
         {
-            Source = "--params",
+            Source = $"{parameters.ToString("N0", CultureInfo.InvariantCulture)} parameters",
             Tensors = tensors,
             Attention = attention?.Validated(),
             Notes = [$"no config: every parameter is counted at the format's width (embeddings and norms are not told apart) in {AssumedWidth}-column matrices"],

@@ -37,7 +37,7 @@ public sealed class EvalCliTests
 
     [Theory]
     [InlineData("eval --model {m} --tasks nosuchtask", "unknown task(s) nosuchtask")]
-    [InlineData("eval --model {m} --limit 0", "limit must be at least 1")]
+    [InlineData("eval --model {m} --tasks kit_stories --limit 0", "limit must be at least 1")]
     [InlineData("eval --model {m} --max-windows 0", "max-windows must be at least 1")]
     [InlineData("eval --model {m} --seq-len 1", "seq-len must be at least 2")]
     [InlineData("eval --model {m} --tasks kit_stories --task-data hellaswag", "expected TASK=PATH, got 'hellaswag'")]
@@ -48,5 +48,25 @@ public sealed class EvalCliTests
         var r = KitProcess.Run(TestPaths.NewTempDir(), command.Replace("{m}", TestPaths.Stories260K).Split(' '));
         Assert.Equal(1, r.ExitCode);
         Assert.Contains(message, r.Stderr);
+    }
+}
+
+public sealed class EvalBosCliTests
+{
+    [Fact]
+    public void Add_bos_token_chooses_the_policy_and_the_table_and_output_record_it()
+    {
+        string work = TestPaths.NewTempDir();
+        var current = KitProcess.Run(work, "eval", "--model", TestPaths.Stories260K, "--tasks", "kit_stories", "--limit", "4", "--runs", "runs");
+        var old = KitProcess.Run(work, "eval", "--model", TestPaths.Stories260K, "--tasks", "kit_stories", "--limit", "4", "--runs", "runs",
+            "--add-bos-token", "false");
+        Assert.True(current.ExitCode == 0, current.Stderr);
+        Assert.True(old.ExitCode == 0, old.Stderr);
+        Assert.Contains("add_bos_token=auto:true", current.Stdout);
+        Assert.Contains("add_bos_token=false", old.Stdout);
+
+        var rows = ResultsTable.Read(Path.Combine(work, "runs"));
+        Assert.Equal(["auto:true", "auto:true", "false", "false"], rows.Select(r => r.AddBosToken));
+        Assert.Equal(["acc", "acc_norm", "acc", "acc_norm"], rows.Select(r => r.Metric));
     }
 }

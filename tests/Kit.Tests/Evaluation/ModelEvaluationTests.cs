@@ -37,5 +37,29 @@ public sealed class ModelEvaluationTests
         Assert.All(rows, r => Assert.Equal((8L, (int?)8, run.RunId), (r.Count, r.Limit, r.RunId)));
         var acc = run.Tasks[0].Documents.Count(d => d.Prediction == d.Gold) / 8.0;
         Assert.Equal(acc, rows.Single(r => r.Task == "kit_stories" && r.Metric == "acc").Value, 12);
+        // stories260K's tokenizer config adds BOS, and lm-eval's default (add_bos_token unset) follows it.
+        Assert.All(rows, r => Assert.Equal("auto:true", r.AddBosToken));
+    }
+
+    [Fact]
+    public void The_old_no_bos_default_is_an_option_and_the_table_says_which_ran()
+    {
+        string runs = TestPaths.NewTempDir();
+        EvaluationRun Run(bool? addBos) => ModelEvaluation.Run(TestPaths.Stories260K, new EvaluationOptions
+        {
+            Tasks = ["perplexity", "kit_stories"], Limit = 8, Text = TestPaths.TinyStoriesText, MaxWindows = 1, SeqLen = 64, RunsFolder = runs, AddBosToken = addBos,
+        });
+        var current = Run(null);
+        var old = Run(false);
+
+        using var lm = Kit.Models.LanguageModel.Load(TestPaths.Stories260K);
+        var source = new ModelLoglikelihood(lm, new LoglikelihoodOptions { AddBosToken = false });
+        var expected = TaskScorer.Score(source, TaskRegistry.Load(TaskRegistry.KitStories), limit: 8);
+        Assert.Equal(expected.Documents.SelectMany(d => d.Answers), old.Tasks[0].Documents.SelectMany(d => d.Answers));
+        Assert.NotEqual(current.Tasks[0].Documents[0].Answers[0].LogProb, old.Tasks[0].Documents[0].Answers[0].LogProb, 3);
+
+        var rows = ResultsTable.Read(runs);
+        Assert.Equal(["auto:true", "auto:true", "false", "false"], rows.Where(r => r.Task == "kit_stories").Select(r => r.AddBosToken));
+        Assert.All(rows.Where(r => r.Task == "perplexity"), r => Assert.Null(r.AddBosToken));
     }
 }

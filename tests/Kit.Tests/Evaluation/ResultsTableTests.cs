@@ -11,7 +11,7 @@ public sealed class ResultsTableTests
     static EvaluationRecord[] Run(string id, string model) =>
     [
         new(id, T0, model, null, "perplexity", "perplexity", 12.5, double.NaN, 3000, null),
-        new(id, T0.AddMinutes(1), model, "base, dense", "hellaswag", "acc_norm", 0.25, 0.0433, 100, 100),
+        new(id, T0.AddMinutes(1), model, "base, dense", "hellaswag", "acc_norm", 0.25, 0.0433, 100, 100, "auto:true"),
     ];
 
     [Fact]
@@ -22,7 +22,7 @@ public sealed class ResultsTableTests
         var frame = ResultsTable.Append(runs, Run("b", "/m/w4a16"));
         Assert.Equal(4, frame.Rows.Count);
         Assert.Equal(Run("a", "/m/dense").Concat(Run("b", "/m/w4a16")), ResultsTable.Read(runs));
-        Assert.Equal("run_id,time,model,baseline,task,metric,value,stderr,count,limit", File.ReadLines(Path.Combine(runs, ResultsTable.CsvFile)).First());
+        Assert.Equal("run_id,time,model,baseline,task,metric,value,stderr,count,limit,add_bos_token", File.ReadLines(Path.Combine(runs, ResultsTable.CsvFile)).First());
         Assert.Empty(Directory.EnumerateFiles(runs, "*.tmp"));
     }
 
@@ -39,6 +39,24 @@ public sealed class ResultsTableTests
         Assert.Equal(new string?[] { null, "base, dense", null, "base, dense" }, group.Column(3).LogicalReader<string?>().ReadAll(4));
         Assert.Equal(new[] { 12.5, 0.25, 12.5, 0.25 }, group.Column(6).LogicalReader<double>().ReadAll(4));
         Assert.Equal(new long?[] { null, 100, null, 100 }, group.Column(9).LogicalReader<long?>().ReadAll(4));
+        Assert.Equal(new string?[] { null, "auto:true", null, "auto:true" }, group.Column(10).LogicalReader<string?>().ReadAll(4));
+    }
+
+    [Fact]
+    public void A_table_from_before_the_bos_column_reads_and_grows_the_column()
+    {
+        string runs = TestPaths.NewTempDir();
+        File.WriteAllText(Path.Combine(runs, ResultsTable.CsvFile), """
+            run_id,time,model,baseline,task,metric,value,stderr,count,limit
+            old,2026-11-28T10:00:00.250Z,m0,,piqa,acc,0.5,0.1,10,10
+
+            """.Replace("\r", ""));
+        var old = Assert.Single(ResultsTable.Read(runs));
+        Assert.Equal(new EvaluationRecord("old", T0, "m0", null, "piqa", "acc", 0.5, 0.1, 10, 10), old);
+
+        ResultsTable.Append(runs, Run("a", "m1"));
+        Assert.Equal(new[] { old }.Concat(Run("a", "m1")), ResultsTable.Read(runs));
+        Assert.EndsWith(",limit,add_bos_token", File.ReadLines(Path.Combine(runs, ResultsTable.CsvFile)).First());
     }
 
     [Fact]

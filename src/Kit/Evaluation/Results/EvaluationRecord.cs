@@ -11,5 +11,10 @@ namespace Kit.Evaluation.Results;
 /// <param name="StdErr">Its standard error, or NaN when it has none.</param>
 /// <param name="Count">Documents, positions or modules the score averages over.</param>
 /// <param name="Limit">The document limit of the run, or null for a full run.</param>
+/// <param name="AddBosToken">
+/// For zero-shot task scores, whether BOS led the context, as lm-evaluation-harness's <c>add_bos_token</c>: "true"
+/// or "false" when set, "auto:true" or "auto:false" when the tokenizer's configuration decided
+/// (<see cref="Tasks.LoglikelihoodOptions.Describe"/>); null for other rows and for tables written before Kit recorded it.
+/// </param>
 public sealed record EvaluationRecord(string RunId, DateTime Time, string Model, string? Baseline, string Task, string Metric,
-    double Value, double StdErr, long Count, int? Limit);
+    double Value, double StdErr, long Count, int? Limit, string? AddBosToken = null);

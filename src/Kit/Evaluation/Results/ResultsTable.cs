@@ -17,9 +17,11 @@ public static class ResultsTable
     /// <summary>The Parquet file's name in the runs folder.</summary>
     public const string ParquetFile = "results.parquet";
 
-    static readonly string[] Columns = ["run_id", "time", "model", "baseline", "task", "metric", "value", "stderr", "count", "limit"];
+    static readonly string[] Columns = ["run_id", "time", "model", "baseline", "task", "metric", "value", "stderr", "count", "limit", "add_bos_token"];
     static readonly Type[] ColumnTypes = [typeof(string), typeof(string), typeof(string), typeof(string), typeof(string), typeof(string),
-        typeof(double), typeof(double), typeof(long), typeof(long)];
+        typeof(double), typeof(double), typeof(long), typeof(long), typeof(string)];
+    // Tables written before the BOS policy was recorded lack the last column; they read with it empty.
+    static readonly string[] ColumnsWithoutBos = Columns[..^1];
 
     /// <summary>Appends <paramref name="records"/> to the table in <paramref name="runsFolder"/> (created if needed) and returns the whole table.</summary>
     /// <exception cref="InvalidDataException">The folder's existing results.csv is not a Kit results table.</exception>
@@ -44,14 +46,16 @@ public static class ResultsTable
         string path = Path.Combine(runsFolder, CsvFile);
         if (!File.Exists(path)) return [];
         string header = File.ReadLines(path).FirstOrDefault() ?? "";
-        if (header != string.Join(',', Columns))
-            throw new InvalidDataException($"{path}: expected the columns {string.Join(',', Columns)}, found '{header}'");
-        var frame = DataFrame.LoadCsv(path, columnNames: Columns, dataTypes: ColumnTypes, cultureInfo: CultureInfo.InvariantCulture);
+        var columns = header == string.Join(',', Columns) ? Columns
+            : header == string.Join(',', ColumnsWithoutBos) ? ColumnsWithoutBos
+            : throw new InvalidDataException($"{path}: expected the columns {string.Join(',', Columns)}, found '{header}'");
+        var frame = DataFrame.LoadCsv(path, columnNames: columns, dataTypes: ColumnTypes[..columns.Length], cultureInfo: CultureInfo.InvariantCulture);
         var records = new List<EvaluationRecord>((int)frame.Rows.Count);
         foreach (var row in frame.Rows)
             records.Add(new EvaluationRecord((string)row[0], DateTime.Parse((string)row[1], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
                 (string)row[2], NullIfEmpty(row[3] as string), (string)row[4], (string)row[5],
-                Number(row[6]), Number(row[7]), (long)row[8], row[9] is long limit ? (int)limit : null));
+                Number(row[6]), Number(row[7]), (long)row[8], row[9] is long limit ? (int)limit : null,
+                columns.Length > 10 ? NullIfEmpty(row[10] as string) : null));
         return records;
     }
 
@@ -66,7 +70,8 @@ public static class ResultsTable
         new DoubleDataFrameColumn("value", records.Select(r => r.Value)),
         new DoubleDataFrameColumn("stderr", records.Select(r => r.StdErr)),
         new Int64DataFrameColumn("count", records.Select(r => r.Count)),
-        new Int64DataFrameColumn("limit", records.Select(r => (long?)r.Limit)));
+        new Int64DataFrameColumn("limit", records.Select(r => (long?)r.Limit)),
+        new StringDataFrameColumn("add_bos_token", records.Select(r => r.AddBosToken ?? "")));
 
     static string Time(DateTime t) => t.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 
@@ -81,7 +86,7 @@ public static class ResultsTable
         {
             new Column<string>("run_id"), new Column<string>("time"), new Column<string>("model"), new Column<string?>("baseline"),
             new Column<string>("task"), new Column<string>("metric"), new Column<double>("value"), new Column<double>("stderr"),
-            new Column<long>("count"), new Column<long?>("limit"),
+            new Column<long>("count"), new Column<long?>("limit"), new Column<string?>("add_bos_token"),
         };
         using var file = new ParquetFileWriter(path, columns);
         using var group = file.AppendRowGroup();
@@ -95,6 +100,7 @@ public static class ResultsTable
         Write(group, records.Select(r => r.StdErr));
         Write(group, records.Select(r => r.Count));
         Write(group, records.Select(r => (long?)r.Limit));
+        Write(group, records.Select(r => r.AddBosToken));
         file.Close();
     }
 

@@ -10,8 +10,16 @@ public sealed record LoglikelihoodOptions
     public int? MaxLength { get; init; }
 
     /// <summary>
-    /// Adds the tokenizer's special tokens (BOS) to context and context + continuation. Off by default, as in
-    /// lm-evaluation-harness's <c>HFLM</c> (<c>add_bos_token=False</c>) whose published scores Kit matches.
+    /// lm-evaluation-harness's <c>add_bos_token</c> model argument. Null (the default, as in lm-eval since v0.4.9.2)
+    /// leaves it to the tokenizer's configuration, so Llama-family tokenizers put BOS before the context; true puts
+    /// BOS first whatever the configuration says; false adds no special token (lm-eval v0.4.0–v0.4.9.1's default).
     /// </summary>
-    public bool AddBos { get; init; }
+    public bool? AddBosToken { get; init; }
+
+    /// <summary>
+    /// How a results table spells the policy: "true" or "false" when it was set, "auto:true" or "auto:false" when the
+    /// tokenizer's configuration decided (and what it decided).
+    /// </summary>
+    public static string Describe(bool? addBosToken, bool addsBos) =>
+        (addBosToken is null ? "auto:" : "") + (addsBos ? "true" : "false");
 }

@@ -13,24 +13,38 @@ public sealed class ModelLoglikelihood : ILoglikelihoodSource
     readonly LoglikelihoodOptions _options;
 
     /// <summary>Wraps <paramref name="model"/>; it stays owned by the caller.</summary>
-    /// <exception cref="ArgumentException">The batch size or context length is below 1.</exception>
+    /// <exception cref="ArgumentException">
+    /// The batch size or context length is below 1, or <see cref="LoglikelihoodOptions.AddBosToken"/> is true for a
+    /// tokenizer without a BOS token.
+    /// </exception>
     public ModelLoglikelihood(LanguageModel model, LoglikelihoodOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         _options = options ?? new LoglikelihoodOptions();
         if (_options.BatchSize < 1) throw new ArgumentException($"batch size must be at least 1, got {_options.BatchSize}", nameof(options));
         if (_options.MaxLength is < 2) throw new ArgumentException($"max length must be at least 2, got {_options.MaxLength}", nameof(options));
+        if (_options.AddBosToken == true && model.Tokenizer.BosId is null)
+            throw new ArgumentException("add_bos_token is true, but the model's tokenizer has no BOS token", nameof(options));
         _model = model;
     }
 
     /// <summary>The most tokens one forward pass reads.</summary>
     public int MaxLength => _options.MaxLength ?? _model.Config.MaxPositionEmbeddings;
 
+    /// <summary>Whether a non-empty context starts with BOS: <see cref="LoglikelihoodOptions.AddBosToken"/>, else the tokenizer's configuration.</summary>
+    public bool AddsBos => _options.AddBosToken ?? _model.Tokenizer.AddsBosToken;
+
+    /// <summary>The BOS policy as the results table records it (<see cref="LoglikelihoodOptions.Describe"/>).</summary>
+    public string BosPolicy => LoglikelihoodOptions.Describe(_options.AddBosToken, AddsBos);
+
     /// <summary>
-    /// The context and continuation tokens of <paramref name="request"/> as <c>HFLM._encode_pair</c> makes them:
-    /// trailing whitespace moves from the context to the continuation, the continuation's tokens are those of
-    /// context + continuation after the context's own tokens (so a merge across the boundary is scored as the
-    /// tokenizer really splits the text), and an empty context becomes the BOS (else EOS) token.
+    /// The context and continuation tokens of <paramref name="request"/> as <c>HFLM</c> makes them
+    /// (<c>TemplateLM.loglikelihood</c>, <c>_encode_pair</c>): trailing whitespace moves from the context to the
+    /// continuation; the context is encoded alone and with the continuation, each with the tokenizer's special
+    /// tokens under the BOS policy, and the continuation's tokens are the whole's after the context's (so BOS, when
+    /// added, leads the context only, and a merge across the boundary is scored as the tokenizer really splits the
+    /// text). An empty context becomes the prefix token, BOS (else EOS), whatever the policy, before the continuation
+    /// encoded without special tokens, unless the continuation already starts with that token.
     /// </summary>
     public (IReadOnlyList<int> Context, IReadOnlyList<int> Continuation) Encode(LoglikelihoodRequest request)
     {
@@ -39,15 +53,36 @@ public sealed class ModelLoglikelihood : ILoglikelihoodSource
         string context = request.Context, continuation = request.Continuation;
         string trimmed = context.TrimEnd();
         if (trimmed.Length < context.Length) (context, continuation) = (trimmed, context[trimmed.Length..] + continuation);
-        var contextIds = context.Length == 0 ? [] : tokenizer.Encode(context, _options.AddBos);
+        var contextIds = context.Length == 0 ? [] : Tokens(context);
         if (contextIds.Count == 0)
         {
-            int prefix = tokenizer.BosId ?? (tokenizer.EosIds.Count > 0 ? tokenizer.EosIds[0]
-                : throw new InvalidOperationException("the tokenizer has neither BOS nor EOS to stand for an empty context"));
-            return ([prefix], tokenizer.Encode(continuation, addSpecialTokens: false));
+            int prefix = PrefixId ?? throw new InvalidOperationException("the tokenizer has neither BOS nor EOS to stand for an empty context");
+            var ids = tokenizer.Encode(continuation, addSpecialTokens: false);
+            return ids.Count > 0 && ids[0] == prefix ? (ids.Take(1).ToList(), ids.Skip(1).ToList()) : ([prefix], ids);
         }
-        var whole = tokenizer.Encode(context + continuation, _options.AddBos);
+        var whole = Tokens(context + continuation);
         return (contextIds, whole.Skip(contextIds.Count).ToList());
+    }
+
+    /// <summary>lm-eval's <c>prefix_token_id</c>: BOS, else the first EOS.</summary>
+    int? PrefixId => _model.Tokenizer.BosId ?? (_model.Tokenizer.EosIds.Count > 0 ? _model.Tokenizer.EosIds[0] : null);
+
+    /// <summary>
+    /// <c>HFLM.tok_encode</c>: special tokens as the policy says, and none for text that already starts with the
+    /// prefix token's text (<c>has_bos_prefix</c>), so that a spelled-out BOS is not doubled.
+    /// </summary>
+    IReadOnlyList<int> Tokens(string text)
+    {
+        var tokenizer = _model.Tokenizer;
+        if (PrefixId is { } prefix && tokenizer.TokenToString(prefix) is { Length: > 0 } spelled && text.StartsWith(spelled, StringComparison.Ordinal))
+            return tokenizer.Encode(text, addSpecialTokens: false);
+        return _options.AddBosToken switch
+        {
+            null => tokenizer.Encode(text),
+            false => tokenizer.Encode(text, addSpecialTokens: false),
+            // add_bos_token=True rebuilds the tokenizer's template with BOS first; the rest of it (an EOS) stays.
+            true => tokenizer.AddsBosToken ? tokenizer.Encode(text) : [tokenizer.BosId!.Value, .. tokenizer.Encode(text)],
+        };
     }
 
     /// <inheritdoc/>

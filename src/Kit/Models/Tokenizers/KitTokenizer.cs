@@ -33,6 +33,12 @@ public abstract class KitTokenizer
     /// <summary>The beginning-of-sequence id, or null when the model has none.</summary>
     public int? BosId => _specials.BosId;
 
+    /// <summary>
+    /// Whether <see cref="Encode"/> with special tokens puts BOS first: what the folder's <c>tokenizer_config.json</c>
+    /// <c>add_bos_token</c> says, else what <c>tokenizer.json</c>'s post-processor template does.
+    /// </summary>
+    public bool AddsBosToken => BosId is { } bos && _specials.PrefixIds.Contains(bos);
+
     /// <summary>Every id that ends generation (<c>generation_config.json</c> may list several).</summary>
     public IReadOnlyList<int> EosIds => _specials.EosIds;
 
