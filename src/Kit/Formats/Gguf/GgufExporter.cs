@@ -20,7 +20,10 @@ public static class GgufExporter
 
     /// <summary>Exports the weights <paramref name="lm"/> holds now, with the tokenizer files of its folder.</summary>
     /// <exception cref="NotSupportedException">The architecture has parts llama.cpp's "llama" GGUF cannot hold (biases, Qwen2).</exception>
-    /// <exception cref="ArgumentException">An option is out of range, or a quantized weight names no Linear or has the wrong shape.</exception>
+    /// <exception cref="ArgumentException">
+    /// An option is out of range, or a quantized weight names no Linear, has the wrong shape or a scale fp16 cannot
+    /// hold (<see cref="QuantizedWeightBlocks.CheckScales"/>); nothing is written then.
+    /// </exception>
     public static GgufExportReport Export(LanguageModel lm, string outFile, GgufExportOptions? options = null)
     {
         options ??= new GgufExportOptions();
