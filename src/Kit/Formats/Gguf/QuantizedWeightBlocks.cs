@@ -70,11 +70,18 @@ public static class QuantizedWeightBlocks
     /// </summary>
     /// <param name="weight">The weight, rows in the order its owner knows them.</param>
     /// <param name="name">The tensor's name for the error (<c>model.layers.0.mlp.up_proj.weight</c>).</param>
-    /// <exception cref="ArgumentException">A scale is an fp16 subnormal, zero, overflows or is not finite; names the tensor, row, group and value.</exception>
+    /// <exception cref="ArgumentException">
+    /// A scale is an fp16 subnormal, zero, overflows or is not finite (the message names the tensor, row, group and
+    /// value); or the weight does not map onto blocks at all.
+    /// </exception>
     public static void CheckScales(QuantizedWeight weight, string name)
     {
-        var type = TargetType(weight.Args) ?? throw new ArgumentException($"{name}: {WhyNotExact(weight)}", nameof(weight));
-        var grid = BlockGrid.Of(weight);
+        if (WhyNotExact(weight) is { } why) throw new ArgumentException($"{name}: {why}, so it has no blocks whose scales to check", nameof(weight));
+        Check(BlockGrid.Of(weight), TargetType(weight.Args)!.Value, name);
+    }
+
+    static void Check(BlockGrid grid, GgmlType type, string name)
+    {
         for (long block = 0; block < grid.Scales.LongLength; block++)
         {
             if (!grid.HasValues(block)) continue;
@@ -82,9 +89,9 @@ public static class QuantizedWeightBlocks
             string? problem = ScaleProblem(s, grid.ZeroPoints[block], type);
             if (problem is not null)
                 throw new ArgumentException($"{name}: the scale {s:R} of row {block / grid.BlocksPerRow}, group {grid.Groups[block % grid.BlocksPerRow]} " +
-                    $"{problem}; {type} stores its scale d{(type == GgmlType.Q4_1 ? " and offset m" : "")} as fp16, whose normal range is " +
-                    $"{MinNormalHalf:R} to 65504, so the file would not hold the quantized values. Kit refuses rather than writing them " +
-                    "(quantize with scales in fp16's normal range, or leave this module's codes out of the export)", nameof(weight));
+                    $"{problem}; {type} stores its scale d{(type == GgmlType.Q4_1 ? " and offset m" : "")} as fp16, which keeps 11 significant " +
+                    $"bits only from {MinNormalHalf:R} to 65504, and Kit refuses to write a scale that lost precision or range " +
+                    "(quantize with scales in that range, or leave this module's codes out of the export)", "weight");
         }
     }
 
@@ -95,9 +102,9 @@ public static class QuantizedWeightBlocks
     public static GgmlBlockEncoding? Encode(QuantizedWeight weight, string name = "weight")
     {
         if (WhyNotExact(weight) is not null) return null;
-        CheckScales(weight, name);
         var type = TargetType(weight.Args)!.Value;
         var grid = BlockGrid.Of(weight);
+        Check(grid, type, name);
         if (type != GgmlType.Q8_0 && (grid.Codes.Any(c => c is < -8 or > 7) || grid.ZeroPoints.Any(z => z is < -8 or > 7)))
             throw new ArgumentException($"{name}: codes or zero points of a {weight.Args.NumBits}-bit grid lie outside [-8, 7], the range of {type}'s nibbles", nameof(weight));
         const int n = GgmlQuants.BlockElements, half = n / 2;
