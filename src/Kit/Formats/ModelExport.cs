@@ -20,7 +20,7 @@ public static class ModelExport
 {
     /// <summary>
     /// Runs <see cref="ModelCompression.Compress"/> and writes <paramref name="output"/>: a model folder, or for
-    /// GGUF a <c>.gguf</c> file (quantized Linears whose grids match Q4_0/Q8_0 blocks are written losslessly).
+    /// GGUF a <c>.gguf</c> file (quantized Linears whose grids match Q4_0/Q4_1/Q8_0 blocks are written from their codes).
     /// </summary>
     public static CompressionReport CompressAndSave(string model, string output, SaveFormat format, CompressionRecipe recipe,
         CalibrationRequest? calibration, SequentialOptions options, IProgress<CompressionProgress>? progress = null, Action<string>? log = null)

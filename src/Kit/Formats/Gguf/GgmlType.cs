@@ -2,7 +2,7 @@ namespace Kit.Formats.Gguf;
 
 /// <summary>
 /// The ggml tensor types Kit reads and writes (values of ggml.h's <c>ggml_type</c>, as stored in a GGUF
-/// tensor info). Other types (Q4_1, the K-quants, ...) are recognised by name in errors only.
+/// tensor info). Other types (Q5_0, the K-quants, ...) are recognised by name in errors only.
 /// </summary>
 public enum GgmlType : uint
 {
@@ -12,6 +12,8 @@ public enum GgmlType : uint
     F16 = 1,
     /// <summary>Blocks of 32: <c>{fp16 d; uint8 qs[16]}</c>, x = (nibble − 8)·d, low nibbles elements 0–15.</summary>
     Q4_0 = 2,
+    /// <summary>Blocks of 32: <c>{fp16 d; fp16 m; uint8 qs[16]}</c>, x = nibble·d + m, low nibbles elements 0–15.</summary>
+    Q4_1 = 3,
     /// <summary>Blocks of 32: <c>{fp16 d; int8 qs[32]}</c>, x = qs·d.</summary>
     Q8_0 = 8,
     /// <summary>bfloat16 (read only).</summary>

@@ -14,7 +14,7 @@ public sealed record GgufExportOptions
 
     /// <summary>
     /// Codes and grids per Linear module name (<c>model.layers.0.self_attn.q_proj</c>, <c>lm_head</c>); these
-    /// modules are written from their codes (lossless where the grid maps onto Q4_0/Q8_0, see
+    /// modules are written from their codes (lossless where the grid maps onto Q4_0/Q4_1/Q8_0, see
     /// <see cref="QuantizedWeightBlocks"/>) whatever <see cref="TensorType"/> says.
     /// </summary>
     public IReadOnlyDictionary<string, QuantizedWeight>? QuantizedWeights { get; init; }

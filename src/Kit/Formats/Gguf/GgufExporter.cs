@@ -20,7 +20,10 @@ public static class GgufExporter
 
     /// <summary>Exports the weights <paramref name="lm"/> holds now, with the tokenizer files of its folder.</summary>
     /// <exception cref="NotSupportedException">The architecture has parts llama.cpp's "llama" GGUF cannot hold (biases, Qwen2).</exception>
-    /// <exception cref="ArgumentException">An option is out of range, or a quantized weight names no Linear or has the wrong shape.</exception>
+    /// <exception cref="ArgumentException">
+    /// An option is out of range, or a quantized weight names no Linear, has the wrong shape or a scale fp16 cannot
+    /// hold (<see cref="QuantizedWeightBlocks.CheckScales"/>); nothing is written then.
+    /// </exception>
     public static GgufExportReport Export(LanguageModel lm, string outFile, GgufExportOptions? options = null)
     {
         options ??= new GgufExportOptions();
@@ -39,7 +42,6 @@ public static class GgufExporter
         var tokenizer = GgufTokenizerExport.FromFolder(lm.Folder, lm.Tokenizer, config.VocabSize, options.PreTokenizer);
         if (tokenizer.PreTokenizer is { } pre) notes.Add($"tokenizer.ggml.pre = {pre}" + (options.PreTokenizer is null ? " (detected from tokenizer.json's split rules)" : " (given)"));
         notes.AddRange(tokenizer.Notes);
-        var metadata = Metadata(config, options, lm, tokenizer);
 
         var parameters = lm.Model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         var reports = new List<GgufTensorReport>();
@@ -57,7 +59,7 @@ public static class GgufExporter
         if (config.RopeScaling is { Type: "llama3" } scaling)
             tensors.Add(RopeFactors(config, scaling, reports));
 
-        GgufWriter.Write(outFile, metadata, tensors);
+        GgufWriter.Write(outFile, Metadata(config, options, lm, tokenizer, FileType(tensors)), tensors);
         foreach (var r in reports.Where(r => r.Note is not null)) notes.Add($"{r.Name}: {r.Note}");
         var path = Path.GetFullPath(outFile);
         return new GgufExportReport(path, new FileInfo(path).Length, tokenizer.Model, tokenizer.PreTokenizer, reports, notes);
@@ -77,7 +79,24 @@ public static class GgufExporter
             notes.Add($"sliding_window {w} is not stored: llama.cpp's llama architecture attends to the whole context");
     }
 
-    static List<KeyValuePair<string, GgufValue>> Metadata(ModelConfig c, GgufExportOptions options, LanguageModel lm, GgufTokenizerMetadata tokenizer)
+    /// <summary>
+    /// <c>general.file_type</c> (llama_ftype) for the type that holds most of the blocks' weight matrices, counted
+    /// in elements, as llama.cpp names a mixture after its main type ("mostly Q4_1").
+    /// </summary>
+    static uint FileType(IReadOnlyList<GgufTensorData> tensors)
+    {
+        var matrices = tensors.Where(t => t.Shape.Count == 2 && t.Name.StartsWith("blk.", StringComparison.Ordinal)).ToList();
+        var main = (matrices.Count > 0 ? matrices : tensors.Where(t => t.Shape.Count == 2))
+            .GroupBy(t => t.Type).OrderByDescending(g => g.Sum(t => t.ElementCount)).First().Key;
+        // llama_ftype: ALL_F32 = 0, MOSTLY_F16 = 1, MOSTLY_Q4_0 = 2, MOSTLY_Q4_1 = 3, MOSTLY_Q8_0 = 7, MOSTLY_BF16 = 32.
+        return main switch
+        {
+            GgmlType.F32 => 0u, GgmlType.F16 => 1u, GgmlType.Q4_0 => 2u, GgmlType.Q4_1 => 3u, GgmlType.Q8_0 => 7u, GgmlType.BF16 => 32u,
+            _ => throw new InvalidOperationException($"no llama_ftype for {main}"),
+        };
+    }
+
+    static List<KeyValuePair<string, GgufValue>> Metadata(ModelConfig c, GgufExportOptions options, LanguageModel lm, GgufTokenizerMetadata tokenizer, uint fileType)
     {
         uint U(int v) => checked((uint)v);
         var m = new List<KeyValuePair<string, GgufValue>>
@@ -103,11 +122,7 @@ public static class GgufExporter
             m.Add(new("llama.rope.scaling.type", GgufValue.String("linear")));
             m.Add(new("llama.rope.scaling.factor", GgufValue.Float32((float)linear.Factor)));
         }
-        m.Add(new("general.file_type", GgufValue.UInt32(options.TensorType switch
-        {
-            // llama_ftype: ALL_F32 = 0, MOSTLY_F16 = 1, MOSTLY_Q4_0 = 2, MOSTLY_Q8_0 = 7.
-            GgmlType.F32 => 0u, GgmlType.F16 => 1u, GgmlType.Q4_0 => 2u, _ => 7u,
-        })));
+        m.Add(new("general.file_type", GgufValue.UInt32(fileType)));
         m.Add(new("general.quantization_version", GgufValue.UInt32(2)));
         m.AddRange(tokenizer.Entries);
         return m;
@@ -143,6 +158,8 @@ public static class GgufExporter
         if (!qw.Codes.shape.SequenceEqual(shape))
             throw new ArgumentException($"GgufExportOptions.QuantizedWeights: '{hf}' has codes [{string.Join(", ", qw.Codes.shape)}], the model's weight is [{string.Join(", ", shape)}]");
         string? why = QuantizedWeightBlocks.WhyNotExact(qw);
+        // Refused before the file is opened, naming the row and group in the checkpoint's order.
+        if (why is null) QuantizedWeightBlocks.CheckScales(qw, hf);
         var target = QuantizedWeightBlocks.TargetType(qw.Args) ?? GgmlType.Q8_0;
         var type = why is null ? target : shape[^1] % GgmlQuants.BlockElements == 0 ? target : GgmlType.F16;
         return new GgufTensorData(gguf, shape, type, () =>
@@ -153,9 +170,8 @@ public static class GgufExporter
             if (why is null)
             {
                 var rows = heads is int hh ? Rows(qw, hh) : qw;
-                var blocks = QuantizedWeightBlocks.Encode(rows)!;
-                reports.Add(new GgufTensorReport(gguf, hf, type, GgufTensorOrigin.Lossless, blocks.MaxDeviation,
-                    blocks.MaxDeviation > 0 ? "some scales are not fp16-exact: d rounds to fp16" : null));
+                var blocks = QuantizedWeightBlocks.Encode(rows, hf)!;
+                reports.Add(new GgufTensorReport(gguf, hf, type, GgufTensorOrigin.Lossless, blocks.MaxDeviation, LosslessNote(qw, blocks)));
                 return blocks.Bytes;
             }
             var bytes = Encoded(type, source, out double deviation);
@@ -163,6 +179,23 @@ public static class GgufExporter
                 $"{why}: dequantized and requantized with ggml's reference {type} quantizer"));
             return bytes;
         });
+    }
+
+    /// <summary>What moved when the blocks were written, or null when they hold the quantized values exactly.</summary>
+    static string? LosslessNote(QuantizedWeight qw, GgmlBlockEncoding blocks)
+    {
+        if (blocks.MaxDeviation == 0) return null;
+        var notes = new List<string>();
+        using (var scope = NewDisposeScope())
+        {
+            var scale = qw.Scale.to(CPU).to_type(ScalarType.Float32);
+            if (scale.to_type(ScalarType.Float16).to_type(ScalarType.Float32).ne(scale).any().item<bool>())
+                notes.Add("some scales are not fp16-exact: d rounds to fp16");
+        }
+        if (blocks.RoundedOffsets > 0)
+            notes.Add($"Q4_1's offset m = −(zero point + 8)·d is not an fp16 value in {blocks.RoundedOffsets} of " +
+                $"{blocks.Bytes.Length / GgmlQuants.Q4_1BlockBytes} blocks: rounded to the nearest, which shifts those blocks' values by at most half an fp16 ulp of m");
+        return string.Join("; ", notes);
     }
 
     /// <summary>The weight with its rows (codes, and scales and zero points when per row) in llama.cpp's order.</summary>

@@ -92,7 +92,7 @@ public sealed class GgufFile
             }
             uint type = r.UInt32($"type of tensor '{name}'");
             if (!Enum.IsDefined(typeof(GgmlType), type))
-                throw new InvalidDataException($"{path}: tensor '{name}' has ggml type {type} ({GgmlTypeNames.Of(type)}), which Kit does not read (it reads F32, F16, BF16, Q8_0 and Q4_0)");
+                throw new InvalidDataException($"{path}: tensor '{name}' has ggml type {type} ({GgmlTypeNames.Of(type)}), which Kit does not read (it reads F32, F16, BF16, Q8_0, Q4_0 and Q4_1)");
             var ggmlType = (GgmlType)type;
             if (ne[0] % GgmlQuants.ElementsPerBlock(ggmlType) != 0)
                 throw new InvalidDataException($"{path}: tensor '{name}' has rows of {ne[0]} values, not a multiple of the {ggmlType} block size {GgmlQuants.ElementsPerBlock(ggmlType)}");

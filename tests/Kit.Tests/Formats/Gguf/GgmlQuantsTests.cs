@@ -2,7 +2,7 @@ using Kit.Formats.Gguf;
 
 namespace Kit.Tests.Formats.Gguf;
 
-/// <summary>ggml's Q8_0 and Q4_0 block encodings against bytes worked out by hand from ggml-quants.c.</summary>
+/// <summary>ggml's Q8_0, Q4_0 and Q4_1 block encodings against bytes worked out by hand from ggml-quants.c.</summary>
 public sealed class GgmlQuantsTests
 {
     [Fact]
@@ -36,6 +36,40 @@ public sealed class GgmlQuantsTests
         var back = new float[32];
         GgmlQuants.Dequantize(GgmlType.Q4_0, bytes, back);
         Assert.Equal(x, back);
+    }
+
+    [Fact]
+    public void Q4_1_block_stores_min_and_range_over_15_with_q4_0s_nibble_order()
+    {
+        // x_j = j − 3 and x_(j+16) = 12 − j (j < 16): min = −3, max = 12, so d = 15/15 = 1 (fp16 0x3C00), m = −3
+        // (fp16 0xC200) and nibble = trunc(x − min + 0.5): element j gets j (low nibble), element j + 16 gets 15 − j (high).
+        var x = Enumerable.Range(0, 32).Select(j => j < 16 ? j - 3f : 12f - (j - 16)).ToArray();
+        var expected = new byte[20];
+        (expected[0], expected[1], expected[2], expected[3]) = (0x00, 0x3C, 0x00, 0xC2);
+        for (int j = 0; j < 16; j++) expected[4 + j] = (byte)(j | ((15 - j) << 4));
+        var bytes = GgmlQuants.Encode(GgmlType.Q4_1, x);
+        Assert.Equal(expected, bytes);
+        var back = new float[32];
+        GgmlQuants.Dequantize(GgmlType.Q4_1, bytes, back);
+        Assert.Equal(x, back);
+        Assert.Equal(x, SpecQ4_1Decoder.Decode(bytes));
+    }
+
+    [Fact]
+    public void Q4_1_reference_quantizer_stays_within_half_a_step()
+    {
+        var random = new Random(8);
+        var x = Enumerable.Range(0, 32 * 64).Select(_ => (float)(random.NextDouble() * 3 - 1) * (random.Next(4) + 1)).ToArray();
+        var q = new float[x.Length];
+        GgmlQuants.Dequantize(GgmlType.Q4_1, GgmlQuants.Encode(GgmlType.Q4_1, x), q);
+        for (int b = 0; b < x.Length / 32; b++)
+        {
+            var block = x.Skip(32 * b).Take(32).ToArray();
+            float min = block.Min(), d = (block.Max() - min) / 15;
+            // Half a step, plus fp16 rounding of d (at most 15·d·2⁻¹¹ over the nibbles) and of m = min (|min|·2⁻¹¹).
+            for (int j = 0; j < 32; j++)
+                Assert.True(Math.Abs(q[32 * b + j] - block[j]) <= d * (0.5 + 15.0 / 2048) + Math.Abs(min) / 2048 + 1e-6, $"block {b} element {j}");
+        }
     }
 
     [Fact]

@@ -151,6 +151,88 @@ public sealed class GgufRoundTripTests
         foreach (var w in weights.Values) w.Dispose();
     }
 
+    /// <summary>RTN W4 asymmetric g32 codes for every Linear of <paramref name="lm"/> (rows not a multiple of 32 end in a shorter group).</summary>
+    internal static Dictionary<string, QuantizedWeight> AsymmetricRtn(LanguageModel lm)
+    {
+        var args = new QuantizationArgs { NumBits = 4, GroupSize = 32, Symmetric = false };
+        return lm.Model.named_parameters()
+            .Where(p => p.name.EndsWith("_proj.weight", StringComparison.Ordinal))
+            .ToDictionary(p => p.name[..^".weight".Length], p =>
+            {
+                using var w = p.parameter.detach();
+                return Rtn.Quantize(w, args);
+            });
+    }
+
+    [Fact]
+    public void Asymmetric_4bit_groups_export_losslessly_into_q4_1()
+    {
+        using var lm = LanguageModel.Load(TestPaths.Stories260K, Cpu);
+        var weights = AsymmetricRtn(lm);
+        // q_proj of layer 0 on a grid whose d and m are fp16-exact; v_proj of layer 2 with act-order groups that interleave.
+        weights["model.layers.0.self_attn.q_proj"].Dispose();
+        weights["model.layers.0.self_attn.q_proj"] = QuantizedWeightBlocksTests.Asymmetric(64, 64, 32, seed: 14);
+        weights["model.layers.2.self_attn.v_proj"].Dispose();
+        var interleaved = QuantizedWeightBlocksTests.Asymmetric(32, 64, 32, seed: 15);
+        interleaved.GIdx.Dispose();
+        weights["model.layers.2.self_attn.v_proj"] = interleaved with { GIdx = tensor(Enumerable.Range(0, 64).Select(j => j % 2).ToArray()) };
+        var file = Path.Combine(TestPaths.NewTempDir(), "q4_1.gguf");
+        var report = GgufExporter.Export(lm, file, new GgufExportOptions { TensorType = GgmlType.F16, QuantizedWeights = weights });
+        var spec = SpecGgufReader.Read(file);
+        var gguf = GgufFile.Open(file);
+
+        // Most of the blocks' matrices are Q4_1 (ffn_down's 172-wide rows are F16): MOSTLY_Q4_1.
+        Assert.Equal(3u, spec.Get("general.file_type").Value);
+        var q = report.Tensors.Single(t => t.Name == "blk.0.attn_q.weight");
+        Assert.Equal((GgmlType.Q4_1, GgufTensorOrigin.Lossless, 0.0, (string?)null), (q.Type, q.Origin, q.MaxDeviation, q.Note));
+        using (var decoded = tensor(SpecQ4_1Decoder.Decode(spec.Data("blk.0.attn_q.weight")), 64, 64))
+        using (var storedQ = LlamaQkPermutation.Unpermute(decoded, 8))
+        using (var expectedQ = weights["model.layers.0.self_attn.q_proj"].Dequantize())
+            Assert.True(storedQ.eq(expectedQ).all().item<bool>());
+
+        // RTN's float32 scales: d and m round to fp16, the report says so and measures it, and Kit reads what ggml would.
+        foreach (var name in new[] { "blk.1.attn_v.weight", "blk.3.ffn_up.weight" })
+        {
+            var t = report.Tensors.Single(r => r.Name == name);
+            Assert.Equal((GgmlType.Q4_1, GgufTensorOrigin.Lossless), (t.Type, t.Origin));
+            Assert.Contains("not an fp16 value", t.Note);
+            Assert.Contains(report.Notes, n => n.StartsWith(name) && n.Contains("half an fp16 ulp of m"));
+            var decoded = SpecQ4_1Decoder.Decode(spec.Data(name));
+            Assert.Equal(decoded, gguf.ReadFloats(name));
+            using var expected = weights[t.SourceName[..^".weight".Length]].Dequantize();
+            double deviation = decoded.Zip(expected.data<float>().ToArray(), (a, b) => Math.Abs((double)a - b)).Max();
+            Assert.Equal(t.MaxDeviation, deviation, 7);
+            Assert.InRange(t.MaxDeviation, 1e-9, 1e-3);
+        }
+
+        var down = report.Tensors.Single(t => t.Name == "blk.0.ffn_down.weight");
+        Assert.Equal((GgmlType.F16, GgufTensorOrigin.Requantized), (down.Type, down.Origin));
+        Assert.Contains("multiple of 32", down.Note);
+        // Interleaved act-order groups: requantized with ggml's own Q4_1 quantizer rather than Q4_0's.
+        var v = report.Tensors.Single(t => t.Name == "blk.2.attn_v.weight");
+        Assert.Equal((GgmlType.Q4_1, GgufTensorOrigin.Requantized), (v.Type, v.Origin));
+        Assert.Equal(3u, spec.Tensor("blk.2.attn_v.weight").Type);
+        foreach (var w in weights.Values) w.Dispose();
+    }
+
+    [Fact]
+    public void A_scale_fp16_cannot_hold_stops_the_export_before_anything_is_written()
+    {
+        using var lm = LanguageModel.Load(TestPaths.Stories260K, Cpu);
+        using var w = QuantizedWeightBlocksTests.Symmetric(32, 64, 4, 32, seed: 16);
+        w.Scale[5, 1] = tensor(2e-6f);
+        var dir = TestPaths.NewTempDir();
+        var file = Path.Combine(dir, "refused.gguf");
+        var e = Assert.Throws<ArgumentException>(() => GgufExporter.Export(lm, file, new GgufExportOptions
+        {
+            TensorType = GgmlType.Q8_0,
+            QuantizedWeights = new Dictionary<string, QuantizedWeight> { ["model.layers.1.self_attn.v_proj"] = w },
+        }));
+        Assert.Contains("model.layers.1.self_attn.v_proj.weight: the scale 2E-06 of row 5, group 1", e.Message);
+        Assert.Contains("subnormal", e.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
+    }
+
     [Fact]
     public void Byte_level_bpe_model_round_trips_through_a_gpt2_tokenizer()
     {

@@ -23,13 +23,13 @@ internal sealed class SpecGgufReader
     public Kv Get(string key) => Kvs.Single(k => k.Key == key);
     public Info Tensor(string name) => Infos.Single(i => i.Name == name);
 
-    /// <summary>Bytes of a tensor per ggml's block sizes: F32 4, F16 2, Q4_0 18 per 32, Q8_0 34 per 32.</summary>
+    /// <summary>Bytes of a tensor per ggml's block sizes: F32 4, F16 2, Q4_0 18 per 32, Q4_1 20 per 32, Q8_0 34 per 32.</summary>
     public static long SizeOf(Info info)
     {
         ulong n = info.Ne.Aggregate(1UL, (a, b) => a * b);
         return info.Type switch
         {
-            0 => (long)n * 4, 1 => (long)n * 2, 2 => (long)n / 32 * 18, 8 => (long)n / 32 * 34,
+            0 => (long)n * 4, 1 => (long)n * 2, 2 => (long)n / 32 * 18, 3 => (long)n / 32 * 20, 8 => (long)n / 32 * 34,
             _ => throw new InvalidOperationException($"type {info.Type}"),
         };
     }
