@@ -31,12 +31,13 @@ internal static class QuantizeCommand
         var output = new Option<string>("--out") { Description = "Folder for the compressed model (a .gguf file with --format gguf)", Required = true };
         var format = new Option<string>("--format") { Description = "compressed-tensors (vLLM), dense, or gguf (llama.cpp)", DefaultValueFactory = _ => "compressed-tensors" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace --out if it exists (only once the new model is complete)" };
+        var conditionNumber = new Option<bool>("--condition-number") { Description = "Report each Hessian's condition number (a float64 eigen-decomposition per input: slow for wide layers)" };
         var device = CliSupport.DeviceOption();
         var json = CliSupport.JsonOption();
         var command = new Command("quantize", "Compress a model with RTN, GPTQ, SparseGPT, magnitude or Wanda, layer by layer")
         {
             model, recipeFile, method, scheme, bits, groupSize, observer, sparsity, pattern, actOrder, damping, blockSize, ignore,
-            calibration, samples, seqLen, seed, output, format, overwrite, device, json,
+            calibration, samples, seqLen, seed, output, format, overwrite, conditionNumber, device, json,
         };
         command.SetAction(r => CliSupport.Run(() =>
         {
@@ -60,7 +61,8 @@ internal static class QuantizeCommand
                 var other => throw new ArgumentException($"unknown format '{other}' (use compressed-tensors, dense or gguf)"),
             };
             var report = ModelExport.CompressAndSave(r.GetValue(model)!, r.GetValue(output)!, saveFormat, recipe, request,
-                new SequentialOptions { Device = r.GetValue(device)!, Overwrite = r.GetValue(overwrite) }, progress, log);
+                new SequentialOptions { Device = r.GetValue(device)!, Overwrite = r.GetValue(overwrite), HessianConditionNumbers = r.GetValue(conditionNumber) },
+                progress, log);
             if (asJson) CliSupport.PrintJson(report);
             else
             {

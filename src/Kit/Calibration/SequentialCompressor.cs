@@ -50,6 +50,9 @@ public static class SequentialCompressor
         var writer = options.Format == OutputFormat.CompressedTensors && recipe.Weights is not null
             ? new CompressedTensorsWriter(recipe, StorageDType(config)) : null;
         if (writer is not null) CheckGroupsTile(config, recipe.Weights!);
+        // The solvers round scales to the dtype the checkpoint keeps them in (both formats save the model's dtype),
+        // so that what they compensate for is what gets served; the recipe as given is what the report and config record.
+        var solverRecipe = recipe.Weights is null ? recipe : recipe with { Weights = recipe.Weights with { ScaleDType = StorageDType(config) } };
         string staging = outputFolder.TrimEnd('/', '\\') + ".partial-" + Guid.NewGuid().ToString("N")[..8];
         Directory.CreateDirectory(staging);
         var reports = new List<ModuleReport>();
@@ -77,7 +80,7 @@ public static class SequentialCompressor
                     {
                         foreach (var group in TrueSequentialGroups)
                         {
-                            CompressGroup(layer, i, prefix, group, recipe, batches, seqLen, options, reports, progress, config.NumHiddenLayers,
+                            CompressGroup(layer, i, prefix, group, solverRecipe, batches, seqLen, options, reports, progress, config.NumHiddenLayers,
                                 writer is null ? null : quantized);
                             peak.Sample();
                         }

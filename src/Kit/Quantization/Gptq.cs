@@ -19,9 +19,6 @@ namespace Kit.Quantization;
 /// </remarks>
 public static class Gptq
 {
-    // The smallest scale Quantizer gives in float32; float32-rounded float64 scales are held to it too.
-    const double Float32ScaleFloor = 1.1920929e-07;
-
     /// <summary>Quantizes one layer's weight with GPTQ.</summary>
     /// <param name="W">Weight [out, in], any float dtype, any device; not changed.</param>
     /// <param name="H">Hessian of the layer's inputs [in, in] (e.g. <see cref="Kit.Calibration.HessianAccumulator.H"/>); not changed.</param>
@@ -54,6 +51,9 @@ public static class Gptq
         bool lazyGroups = grouped && !staticGroups;
         var weightDType = W.dtype;
         var dtype = options.ComputeDType;
+        // Scales in float32 at least, the precision QuantizedWeight holds, so that dequantizing the stored codes
+        // reproduces GPTQ's output whatever the compute precision.
+        args = args with { ScaleDType = args.ScaleDType ?? ScalarType.Float32 };
 
         using var scope = NewDisposeScope();
         W = W.to(dtype, W.device, copy: true);
@@ -63,12 +63,12 @@ public static class Gptq
         if (Keep is not null) W.mul_(Keep);
 
         // Reference step 1: a per-channel or per-tensor grid comes from the whole weight, dead columns included.
-        QuantizationParams? grid = grouped ? null : StoredPrecision(Quantizer.Fit(W, args));
+        QuantizationParams? grid = grouped ? null : Quantizer.Fit(W, args);
         HessianInverse.FixDeadColumns(H, W);
         var groupGrids = new List<QuantizationParams>();
         if (staticGroups)
             for (int g = 0; g < groups; g++)
-                groupGrids.Add(StoredPrecision(Quantizer.Fit(W.narrow(1, g * groupSize, Math.Min(groupSize, columns - g * groupSize)), args)));
+                groupGrids.Add(Quantizer.Fit(W.narrow(1, g * groupSize, Math.Min(groupSize, columns - g * groupSize)), args));
 
         Tensor? perm = null;
         long[]? permIndex = null;
@@ -103,7 +103,7 @@ public static class Gptq
                 int column = i1 + i;
                 if (lazyGroups && column % groupSize == 0)
                 {
-                    grid = StoredPrecision(Quantizer.Fit(UpdatedColumns(W, W1, Err1, Hinv, Keep, i1, i, groupSize), args));
+                    grid = Quantizer.Fit(UpdatedColumns(W, W1, Err1, Hinv, Keep, i1, i, groupSize), args);
                     grid.Scale.MoveToOuterDisposeScope();
                     grid.ZeroPoint.MoveToOuterDisposeScope();
                     groupGrids.Add(grid);
@@ -165,11 +165,4 @@ public static class Gptq
         }
         return cat(new[] { inBlock, beyond }, 1);
     }
-
-    /// <summary>
-    /// The grid with its scale rounded to float32, the precision <see cref="QuantizedWeight"/> stores, so that
-    /// dequantizing the stored codes reproduces GPTQ's output whatever the compute precision.
-    /// </summary>
-    static QuantizationParams StoredPrecision(QuantizationParams p) =>
-        new(p.Scale.to_type(ScalarType.Float32).clamp_min(Float32ScaleFloor).to_type(p.Scale.dtype), p.ZeroPoint);
 }

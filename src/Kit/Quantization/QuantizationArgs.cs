@@ -1,3 +1,5 @@
+using TorchSharp;
+
 namespace Kit.Quantization;
 
 /// <summary>Whether weights snap to an integer grid or to a floating-point format.</summary>
@@ -69,6 +71,14 @@ public sealed record QuantizationArgs
     /// </summary>
     public double MseMaxShrink { get; init; } = 0.8;
 
+    /// <summary>
+    /// The dtype the checkpoint stores scales in (the model's: bfloat16, float16 or float32), or null to keep
+    /// the working precision. Grids are made with their scales rounded to it, so that the values GPTQ, SparseGPT
+    /// and RTN snap to and compensate for are the ones the writer stores and a loader dequantizes, as
+    /// llm-compressor's scales are in the model's dtype during GPTQ.
+    /// </summary>
+    public torch.ScalarType? ScaleDType { get; init; }
+
     /// <summary>The largest finite FP8 E4M3 value, the top of the float grid.</summary>
     public const int Fp8Max = 448;
 
@@ -97,6 +107,8 @@ public sealed record QuantizationArgs
             throw Bad(nameof(Symmetric), "FP8 E4M3 quantization is symmetric (zero point 0), got Symmetric = false");
         if (Strategy == QuantizationStrategy.Group && GroupSize is not > 0)
             throw Bad(nameof(GroupSize), $"group quantization needs a positive group size, got {GroupSize?.ToString() ?? "none"}");
+        if (ScaleDType is not (null or torch.ScalarType.Float32 or torch.ScalarType.Float16 or torch.ScalarType.BFloat16))
+            throw Bad(nameof(ScaleDType), $"scales are stored as float32, float16 or bfloat16, got {ScaleDType}");
         if (Observer == QuantizationObserver.Mse)
         {
             if (!(MseNorm > 0) || double.IsInfinity(MseNorm))

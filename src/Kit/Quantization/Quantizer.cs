@@ -14,7 +14,9 @@ public sealed record QuantizationParams(Tensor Scale, Tensor ZeroPoint);
 /// value = (code − zp) · scale. The same grid as the GPTQ reference, whose codes are these plus 2^(b−1).
 /// FP8 grids (<see cref="QuantizationType.Float"/>) use scale = max(|min|, |max|) / 448 and code = the
 /// E4M3 value nearest to x / scale. The <see cref="QuantizationObserver.Mse"/> observer then shrinks the
-/// range per row while that lowers the rounding error.
+/// range per row while that lowers the rounding error. Scales are rounded to <see cref="QuantizationArgs.ScaleDType"/>
+/// where they are made, and zero points computed from the rounded scale, so that every caller snaps to the grid the
+/// checkpoint will hold.
 /// </summary>
 public static class Quantizer
 {
@@ -36,7 +38,10 @@ public static class Quantizer
         return new QuantizationParams(scale.MoveToOuterDisposeScope(), zero.MoveToOuterDisposeScope());
     }
 
-    /// <summary>Scale and zero point for ranges [min, max] that already include zero (FP8: absmax / 448, zero point 0).</summary>
+    /// <summary>
+    /// Scale and zero point for ranges [min, max] that already include zero (FP8: absmax / 448, zero point 0),
+    /// the scale rounded to <see cref="QuantizationArgs.ScaleDType"/> and held in the ranges' dtype.
+    /// </summary>
     public static (Tensor Scale, Tensor ZeroPoint) FromRange(Tensor min, Tensor max, QuantizationArgs args)
     {
         using var scope = NewDisposeScope();
@@ -44,15 +49,15 @@ public static class Quantizer
         Tensor scale, zero;
         if (args.Symmetric)
         {
-            scale = maximum(min.abs(), max) / (levels / 2);
+            scale = Stored(Safe(maximum(min.abs(), max) / (levels / 2)), args);
             zero = zeros_like(scale);
         }
         else
         {
-            scale = (max - min) / levels;
-            zero = (args.QMin - min / Safe(scale)).round().clamp(args.QMin, args.QMax);
+            scale = Stored(Safe((max - min) / levels), args);
+            zero = (args.QMin - min / scale).round().clamp(args.QMin, args.QMax);
         }
-        return (Safe(scale).MoveToOuterDisposeScope(), zero.MoveToOuterDisposeScope());
+        return (scale.MoveToOuterDisposeScope(), zero.MoveToOuterDisposeScope());
     }
 
     /// <summary>
@@ -84,5 +89,12 @@ public static class Quantizer
     }
 
     // A zero scale (an all-zero row) would divide by zero; any positive scale represents zeros exactly.
-    static Tensor Safe(Tensor scale) => scale.clamp_min(scale.dtype == ScalarType.Float64 ? 1e-300 : 1.1920929e-07);
+    static Tensor Safe(Tensor scale) => scale.clamp_min(scale.dtype == ScalarType.Float64 ? 1e-300 : Float32ScaleFloor);
+
+    // The float32 floor, 2^−23, is exact in bfloat16 and float16 too, so rounding never takes a scale below it
+    // unless it came from float64; the clamp then keeps that scale positive as well.
+    static Tensor Stored(Tensor scale, QuantizationArgs args) =>
+        args.ScaleDType is { } dtype && dtype != scale.dtype ? scale.to_type(dtype).to_type(scale.dtype).clamp_min(Float32ScaleFloor) : scale;
+
+    const double Float32ScaleFloor = 1.1920929e-07;
 }

@@ -1,5 +1,6 @@
 using Kit.Calibration;
 using Kit.Evaluation;
+using Kit.Formats.CompressedTensors;
 using Kit.Models;
 using Kit.Models.Safetensors;
 using Kit.Models.Tokenizers;
@@ -73,5 +74,69 @@ public sealed class SequentialCompressorTests
         Assert.Throws<ArgumentException>(() => SequentialCompressor.Run(TestPaths.Stories260K, output, Rtn4, bad));
         Assert.False(Directory.Exists(output));
         Assert.Empty(Directory.GetDirectories(Path.GetDirectoryName(output)!));
+    }
+
+    // stories260K as a bfloat16 checkpoint (torch_dtype bfloat16, every tensor rounded to bf16) in a temporary folder.
+    internal static string Bf16Stories260K()
+    {
+        var folder = Path.Combine(TestPaths.NewTempDir(), "stories260K-bf16");
+        Directory.CreateDirectory(folder);
+        foreach (var file in Directory.GetFiles(TestPaths.Stories260K).Where(f => !f.EndsWith(".safetensors", StringComparison.Ordinal)))
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        var configPath = Path.Combine(folder, "config.json");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        config["torch_dtype"] = "bfloat16";
+        File.WriteAllText(configPath, config.ToJsonString());
+        using var scope = NewDisposeScope();
+        using var checkpoint = SafetensorsCheckpoint.Open(TestPaths.Stories260K);
+        SafetensorsWriter.Write(Path.Combine(folder, "model.safetensors"), checkpoint.Names.Select(n => (n, checkpoint.Load(n, ScalarType.BFloat16))).ToList());
+        return folder;
+    }
+
+    [Fact]
+    public void Gptq_on_a_bf16_model_compensates_for_the_scales_its_checkpoint_stores()
+    {
+        // Dense output saves GPTQ's own weights; compressed-tensors saves codes and bf16 scales. They agree only
+        // when GPTQ's grid had bf16 scales already (with float32 ones the writer's rounding moves every value).
+        var model = Bf16Stories260K();
+        var recipe = new CompressionRecipe
+        {
+            Method = CompressionMethod.Gptq, ActOrder = ActOrder.None,
+            Weights = QuantizationPresets.W8A16 with { Strategy = QuantizationStrategy.Channel, GroupSize = null },
+        };
+        var samples = TinyStoriesWindows(8, 64);
+        var dense = Path.Combine(TestPaths.NewTempDir(), "dense");
+        var packed = Path.Combine(TestPaths.NewTempDir(), "packed");
+        SequentialCompressor.Run(model, dense, recipe, samples, new SequentialOptions { Device = "cpu", Format = OutputFormat.Dense });
+        SequentialCompressor.Run(model, packed, recipe, samples, new SequentialOptions { Device = "cpu" });
+
+        using var denseWeights = SafetensorsCheckpoint.Open(dense);
+        using var reader = CompressedTensorsReader.Open(packed);
+        var modules = denseWeights.Names.Where(n => n.Contains("_proj.weight")).ToList();
+        Assert.Equal(35, modules.Count);
+        foreach (var name in modules)
+        {
+            using var scope = NewDisposeScope();
+            var served = reader.Dequantized(name[..^".weight".Length], ScalarType.BFloat16);
+            Assert.True(served.equal(denseWeights.Load(name, ScalarType.BFloat16)).all().item<bool>(), name);
+        }
+    }
+
+    [Fact]
+    public void Hessian_condition_numbers_are_reported_only_when_asked_for()
+    {
+        var recipe = Rtn4 with { Method = CompressionMethod.Gptq, ActOrder = ActOrder.None };
+        var samples = TinyStoriesWindows(8, 64);
+        var plain = SequentialCompressor.Run(TestPaths.Stories260K, Path.Combine(TestPaths.NewTempDir(), "plain"), recipe, samples,
+            new SequentialOptions { Device = "cpu", Format = OutputFormat.Dense });
+        Assert.All(plain.Modules, m => Assert.Null(m.HessianCondition));
+        Assert.Contains("\"HessianCondition\": null", File.ReadAllText(Path.Combine(plain.OutputFolder, "kit_compression.json")));
+
+        var asked = SequentialCompressor.Run(TestPaths.Stories260K, Path.Combine(TestPaths.NewTempDir(), "asked"), recipe, samples,
+            new SequentialOptions { Device = "cpu", Format = OutputFormat.Dense, HessianConditionNumbers = true });
+        Assert.All(asked.Modules, m => Assert.InRange(m.HessianCondition!.Value, 1, 1e12));
+        // q, k and v read one input, so they share one Hessian and one condition number.
+        Assert.Equal(asked.Modules[0].HessianCondition, asked.Modules[2].HessianCondition);
+        Assert.Equal(plain.Modules.Select(m => m.RelativeError), asked.Modules.Select(m => m.RelativeError));
     }
 }

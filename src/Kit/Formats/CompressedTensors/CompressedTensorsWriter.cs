@@ -18,7 +18,9 @@ namespace Kit.Formats.CompressedTensors;
 /// </list>
 /// Scales are stored in the model's dtype, as llm-compressor stores them and vLLM reads them: a float32
 /// scale is rounded to bfloat16 or float16 on the way, so the weights served are those of the rounded
-/// scales. Everything else (norms, embeddings, lm_head, biases) is saved unchanged by the caller.
+/// scales; <see cref="Kit.Calibration.SequentialCompressor"/> has the solvers make them in that dtype
+/// (<see cref="QuantizationArgs.ScaleDType"/>), so the rounding moves nothing. Everything else (norms,
+/// embeddings, lm_head, biases) is saved unchanged by the caller.
 /// The returned tensors are new; they belong to the caller's dispose scope.
 /// </summary>
 public sealed class CompressedTensorsWriter
