@@ -36,7 +36,7 @@ public static class VariantComparison
             progress?.Report(name);
             string folder = Path.Combine(runsFolder, Slug(name));
             var report = ModelCompression.Compress(model, folder, recipe, recipe.NeedsCalibration || calibration is not null ? calibration : null,
-                new SequentialOptions { Overwrite = true, HessianConditionNumbers = false, Format = OutputFormat.Dense });
+                new SequentialOptions { Overwrite = true, Format = OutputFormat.Dense });
             var measured = report.Modules.Where(m => !double.IsNaN(m.RelativeError)).ToList();
             results.Add(new VariantResult(name, recipe, PerplexityOf(folder, text, seqLen),
                 measured.Count == 0 ? double.NaN : measured.Average(m => m.RelativeError),

@@ -86,7 +86,7 @@ public static class KitTour
         log?.Invoke("\ncompressing with GPTQ W4A16 (per channel), calibrated on 32 sequences the model writes itself:");
         var report = ModelCompression.Compress(model, folder, recipe,
             new CalibrationRequest(GeneratedCalibration.SourceName, new CalibrationOptions { NumSamples = 32, SequenceLength = 128, Seed = 0 }),
-            new SequentialOptions { HessianConditionNumbers = false });
+            new SequentialOptions());
         // Exact activations: the accuracy figures describe the checkpoint as vLLM serves it.
         using var lm = LanguageModel.Load(folder, new ModelLoadOptions { ExactActivations = true });
         var generation = lm.Generate(prompt, new GenerationOptions { MaxNewTokens = 80 });

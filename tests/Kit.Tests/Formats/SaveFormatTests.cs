@@ -33,7 +33,7 @@ public sealed class SaveFormatTests
     public void Compressed_tensors_reloads_packed_and_matches_the_dense_output()
     {
         var dir = TestPaths.NewTempDir();
-        var options = new SequentialOptions { Device = "cpu", HessianConditionNumbers = false };
+        var options = new SequentialOptions { Device = "cpu" };
         ModelExport.CompressAndSave(TestPaths.Stories260K, Path.Combine(dir, "ct"), SaveFormat.CompressedTensors, Gptq4, Calibration, options);
         ModelExport.CompressAndSave(TestPaths.Stories260K, Path.Combine(dir, "dense"), SaveFormat.Dense, Gptq4, Calibration, options);
 
@@ -54,7 +54,7 @@ public sealed class SaveFormatTests
     public void Gguf_output_loads_and_generates_like_the_dense_model()
     {
         var dir = TestPaths.NewTempDir();
-        var options = new SequentialOptions { Device = "cpu", HessianConditionNumbers = false };
+        var options = new SequentialOptions { Device = "cpu" };
         var gguf = Path.Combine(dir, "model.gguf");
         ModelExport.CompressAndSave(TestPaths.Stories260K, gguf, SaveFormat.Gguf, Gptq4, Calibration, options);
         ModelExport.CompressAndSave(TestPaths.Stories260K, Path.Combine(dir, "dense"), SaveFormat.Dense, Gptq4, Calibration, options);

@@ -104,7 +104,7 @@ public sealed class Fp8LinearTests
     {
         var dir = TestPaths.NewTempDir();
         var recipe = new CompressionRecipe { Method = CompressionMethod.Rtn, Scheme = "FP8", Weights = QuantizationPresets.Fp8 };
-        var options = new SequentialOptions { Device = "cpu", HessianConditionNumbers = false };
+        var options = new SequentialOptions { Device = "cpu" };
         ModelExport.CompressAndSave(TestPaths.Stories260K, Path.Combine(dir, "ct"), SaveFormat.CompressedTensors, recipe, null, options);
         ModelExport.CompressAndSave(TestPaths.Stories260K, Path.Combine(dir, "dense"), SaveFormat.Dense, recipe, null, options);
         using var fp8 = LanguageModel.Load(Path.Combine(dir, "ct"), new ModelLoadOptions { Device = "cpu" });
