@@ -18,6 +18,7 @@ public sealed unsafe class PackedWeight : IDisposable
 {
     readonly PackedLayout layout;
     PackedView? view;
+    int[]? codeSums;
     bool disposed;
 
     /// <summary>Two codes per byte or one.</summary>
@@ -147,6 +148,29 @@ public sealed unsafe class PackedWeight : IDisposable
             (int*)Unsafe.AsPointer(ref layout.GroupBlocks[0]),
             layout.Groups, layout.PaddedColumns, (int)(Data.shape[1]), OutFeatures, CodeOffset);
     }
+
+    /// <summary>
+    /// Σ of the stored int8 codes per row and group [rows, groups], pinned: what the +128 offset of
+    /// <see cref="Int8Gemm"/>'s VNNI path adds to every dot product. Computed on first use (one pass over the codes).
+    /// </summary>
+    internal int[] GroupCodeSums() => LazyInitializer.EnsureInitialized(ref codeSums, () =>
+    {
+        if (Format != PackedFormat.Int8)
+            throw new InvalidOperationException($"PackedWeight.Format: code sums are kept for int8 weights, this one is {Format}");
+        var v = View();
+        var sums = GC.AllocateArray<int>(OutFeatures * v.Groups, pinned: true);
+        for (int r = 0; r < OutFeatures; r++)
+        {
+            var codes = new ReadOnlySpan<sbyte>(v.Data + (long)r * v.RowBytes, v.PaddedColumns);
+            for (int g = 0; g < v.Groups; g++)
+            {
+                int sum = 0;
+                foreach (var c in codes[(v.GroupBlocks[g] * PackedLayout.BlockColumns)..(v.GroupBlocks[g + 1] * PackedLayout.BlockColumns)]) sum += c;
+                sums[r * v.Groups + g] = sum;
+            }
+        }
+        return sums;
+    });
 
     /// <summary>Frees the tensors.</summary>
     public void Dispose()

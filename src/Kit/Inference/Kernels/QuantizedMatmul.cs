@@ -12,6 +12,12 @@ namespace Kit.Inference.Kernels;
 /// </summary>
 public static unsafe class QuantizedMatmul
 {
+    /// <summary>
+    /// The fewest rows of x for which W8A8 runs the tiled GEMM (<see cref="Int8Gemm"/>) instead of the matrix-vector
+    /// kernel, which reads every weight row once per four rows of x.
+    /// </summary>
+    internal const int GemmRows = 8;
+
     /// <summary>The instruction set the kernels use on this CPU: "AVX-512", "AVX2" or "scalar", with "+VNNI" where the integer kernels use vpdpbusd.</summary>
     public static string InstructionSet => KernelPaths.Best switch
     {
@@ -52,6 +58,7 @@ public static unsafe class QuantizedMatmul
                 if (gather) Gather(xp, batch, layout, gathered);
                 float* packedX = gather ? gathered : xp;
                 if (activations == KernelActivations.Float32) MultiplyFloat(view, weight.Format, packedX, batch, yp, path);
+                else if (activations == KernelActivations.Int8PerToken && batch >= GemmRows) MultiplyGemm(weight, view, layout, packedX, batch, yp, path);
                 else MultiplyInt8(view, weight.Format, layout, packedX, batch, yp, activations == KernelActivations.Int8PerBlock, path);
             }
         }
@@ -69,6 +76,31 @@ public static unsafe class QuantizedMatmul
             if (format == PackedFormat.Int4) FloatActivationKernel.Rows<Int4Decoder>(view, (float*)xa, batch, (float*)ya, start, end, path);
             else FloatActivationKernel.Rows<Int8Decoder>(view, (float*)xa, batch, (float*)ya, start, end, path);
         });
+    }
+
+    static void MultiplyGemm(PackedWeight weight, PackedView view, PackedLayout layout, float* x, int batch, float* y, KernelPath path)
+    {
+        int k = layout.PaddedColumns;
+        var codes = ArrayPool<byte>.Shared.Rent(batch * k);
+        var scales = ArrayPool<float>.Shared.Rent(batch);
+        var sums = ArrayPool<int>.Shared.Rent(batch * layout.Groups);
+        try
+        {
+            fixed (byte* q = codes)
+            fixed (float* s = scales)
+            fixed (int* gs = sums, cs = weight.GroupCodeSums())
+            {
+                var xq = new TokenActivations(q, s, gs, offset: path == KernelPath.Avx512 && AvxVnni.IsSupported);
+                TokenQuantizer.Quantize(x, batch, layout, xq, path);
+                Int8Gemm.Multiply(view, cs, xq, batch, y, path);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(codes);
+            ArrayPool<float>.Shared.Return(scales);
+            ArrayPool<int>.Shared.Return(sums);
+        }
     }
 
     static void MultiplyInt8(PackedView view, PackedFormat format, PackedLayout layout, float* x, int batch, float* y, bool perBlock, KernelPath path)

@@ -49,17 +49,50 @@ public sealed class W8A8KernelTests
         { false, QuantizationStrategy.Channel, null, 200, 5 },
         { true, QuantizationStrategy.Group, 128, 384, 2 },
         { false, QuantizationStrategy.Group, 32, 130, 16 },
+        // The tiled GEMM (batch ≥ QuantizedMatmul.GemmRows): columns a multiple of 32 but not of 256, odd ones padded,
+        // batches that leave 1, 2 and 3 activation rows in the last register tile and cross activation blocks.
+        { true, QuantizationStrategy.Channel, null, 352, 8 },
+        { true, QuantizationStrategy.Channel, null, 333, 130 },
+        { false, QuantizationStrategy.Channel, null, 96, 131 },
+        { true, QuantizationStrategy.Channel, null, 160, 513 },
+        { false, QuantizationStrategy.Group, 64, 200, 67 },
     };
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void W8a8_kernel_reproduces_exact_int32_accumulation(bool symmetric, QuantizationStrategy strategy, int? groupSize, int columns, int batch)
     {
+        // 29 rows leave two weight rows in the last tile of three (VNNI) and one in the last of two (AVX2).
         const int rows = 29;
         var args = new QuantizationArgs { NumBits = 8, Symmetric = symmetric, Strategy = strategy, GroupSize = groupSize };
         using var q = KernelTestData.Weight(rows, columns, args, seed: columns + batch);
         using var packed = PackedWeight.From(q);
         var x = KernelTestData.Activations(batch, columns, seed: 5 * batch);
+        var reference = Reference(x, batch, q);
+        foreach (var path in QuantizedMatmulTests.Paths)
+        {
+            var y = new float[batch * rows];
+            QuantizedMatmul.Multiply(packed, x, batch, y, KernelActivations.Int8PerToken, path);
+            KernelTestData.AssertClose(y, reference, 1e-5);
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(28)]
+    public void Gemm_handles_weights_of_any_row_count_and_extreme_codes(int rows)
+    {
+        // Codes at −128 and 127 with activations at ±127 are the largest products: vpmaddubsw must not saturate and
+        // the +128 offset of the VNNI path must come back out exactly.
+        const int columns = 256, batch = 9;
+        var args = new QuantizationArgs { NumBits = 8, Symmetric = true, Strategy = QuantizationStrategy.Channel };
+        using var q = KernelTestData.Weight(rows, columns, args, seed: rows);
+        using var flat = q.Codes.view(-1);
+        var codes = flat.data<sbyte>();
+        for (int i = 0; i < codes.Count; i++) codes[i] = i % 3 == 0 ? (sbyte)-128 : i % 3 == 1 ? (sbyte)127 : codes[i];
+        using var packed = PackedWeight.From(q);
+        var x = KernelTestData.Activations(batch, columns, seed: 3);
+        for (int i = 0; i < x.Length; i += 2) x[i] = i % 4 == 0 ? 9f : -9f;
         var reference = Reference(x, batch, q);
         foreach (var path in QuantizedMatmulTests.Paths)
         {
