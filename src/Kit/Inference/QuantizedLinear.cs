@@ -8,27 +8,24 @@ namespace Kit.Inference;
 
 /// <summary>
 /// A linear layer y = x Ŵᵀ + b whose weight stays packed (<see cref="PackedWeight"/>): memory holds the
-/// codes, never a dequantized copy. On the CPU, weight-only layers quantize up to <see cref="IntegerKernelRows"/>
-/// rows of x (leading dimensions flattened) to int8 per 32-column block and multiply in integers
-/// (<see cref="KernelActivations.Int8PerBlock"/>, as llama.cpp does); with <see cref="ExactActivations"/> up to
-/// <see cref="KernelRows"/> rows go through the float32-activation kernels instead. More rows (prefill) are
-/// multiplied tile by tile against weight rows decoded for that call. On any other device the weight is
-/// dequantized into x's dtype per call and multiplied with tensor ops. With int8 activations (W8A8) every
-/// path quantizes x per token (scale = absmax / 127) first, so all devices compute the same thing.
+/// codes, never a dequantized copy. On the CPU, weight-only layers quantize the rows of x (leading dimensions
+/// flattened) to int8 per 32-column block and multiply in integers (<see cref="KernelActivations.Int8PerBlock"/>,
+/// as llama.cpp does), at decode and prefill alike: the kernel tiles many rows for the caches and reads the codes
+/// in place. With <see cref="ExactActivations"/> up to <see cref="KernelRows"/> rows go through the
+/// float32-activation kernels instead, and more rows are multiplied tile by tile against weight rows decoded for
+/// that call. W8A8 layers quantize x per token (scale = absmax / 127) and multiply int8 × int8 → int32, with a
+/// tiled GEMM from <see cref="QuantizedMatmul"/>'s GemmRows rows on. On any other device the weight is dequantized
+/// into x's dtype per call and multiplied with tensor ops, W8A8 on x replaced by its per-token grid values, so
+/// all devices compute the same thing.
 /// </summary>
 public sealed class QuantizedLinear : CompressedLinear
 {
     /// <summary>
-    /// The most rows of x the CPU kernels take; more rows multiply decoded tiles with a dense matmul. Measured
-    /// on TinyLlama's MLP shapes (2 cores): the kernels win clearly at 32 rows, draw around 64 and lose at 128.
+    /// The most rows of x the float32-activation kernels take (<see cref="ExactActivations"/>); more rows multiply
+    /// decoded tiles with a dense matmul. Measured on TinyLlama's MLP shapes (2 cores): the kernels win clearly at
+    /// 32 rows, draw around 64 and lose at 128.
     /// </summary>
     public const int KernelRows = 32;
-    /// <summary>
-    /// The most rows of x the int8-activation kernels take for weight-only layers; more rows multiply decoded
-    /// tiles with a dense matmul. Measured on TinyLlama's 5632 × 2048 MLP layer (W4A16 g128, 2 shared cores,
-    /// 2026-11-28): 64 rows 37 ms against 73 ms for the tiles, 128 rows 75 against 84 ms, 256 rows 203 against 169 ms.
-    /// </summary>
-    public const int IntegerKernelRows = 128;
     // Float32 values decoded per prefill tile (64 MB): whole layers of 1–3B models in one tile. Many small
     // tiles are slow: each switch between the .NET decoding threads and libtorch's OpenMP threads, which
     // keep spinning after a matmul, costs milliseconds.
@@ -39,10 +36,10 @@ public sealed class QuantizedLinear : CompressedLinear
     /// <summary>Whether activations are quantized to int8 per token (W8A8).</summary>
     public bool QuantizesActivations { get; }
     /// <summary>
-    /// For weight-only layers on the CPU: multiply up to <see cref="IntegerKernelRows"/> rows of x in float32
-    /// (the product with the dequantized weight up to float32 rounding, as on other devices and for longer
-    /// inputs) instead of quantizing them to int8 per 32-column block first (<see cref="KernelActivations.Int8PerBlock"/>,
-    /// llama.cpp's Q8_0, about 2× faster at decode). False by default; W8A8 layers ignore it.
+    /// For weight-only layers on the CPU: multiply x in float32 (the product with the dequantized weight up to
+    /// float32 rounding, as on other devices) instead of quantizing it to int8 per 32-column block first
+    /// (<see cref="KernelActivations.Int8PerBlock"/>, llama.cpp's Q8_0, about 2× faster at decode and 1.3–2× at
+    /// prefill). False by default; W8A8 layers ignore it.
     /// </summary>
     public bool ExactActivations { get; set; }
     /// <inheritdoc />
@@ -87,10 +84,9 @@ public sealed class QuantizedLinear : CompressedLinear
     {
         if (!OnCpu(x))
             return nn.functional.linear(QuantizesActivations ? FakeQuantizeActivations(x) : x, Weight.Dequantize(x.dtype));
-        long rows = x.shape[0];
         return QuantizesActivations ? Kernel(x, KernelActivations.Int8PerToken)
-            : ExactActivations ? (rows <= KernelRows ? Kernel(x, KernelActivations.Float32) : Tiled(Weight, x))
-            : rows <= IntegerKernelRows ? Kernel(x, KernelActivations.Int8PerBlock) : Tiled(Weight, x);
+            : !ExactActivations ? Kernel(x, KernelActivations.Int8PerBlock)
+            : x.shape[0] <= KernelRows ? Kernel(x, KernelActivations.Float32) : Tiled(Weight, x);
     }
 
     Tensor Kernel(Tensor x, KernelActivations activations) =>

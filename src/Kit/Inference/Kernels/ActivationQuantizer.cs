@@ -44,13 +44,21 @@ internal static unsafe class ActivationQuantizer
     /// Quantizes x [batch, layout.PaddedColumns], already in packed column order with zero padding, into
     /// <paramref name="output"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Quantize(float* x, int batch, PackedLayout layout, bool perBlock, in QuantizedActivations output, KernelPath path)
+    {
+        nint xa = (nint)x;
+        var o = output;
+        // Prefill quantizes hundreds of rows per call: spread them over the cores like the products.
+        RowChunks.For(batch, (long)batch * layout.PaddedColumns * 4, (start, end) => Rows((float*)xa, start, end, layout, perBlock, o, path));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Rows(float* x, int start, int end, PackedLayout layout, bool perBlock, in QuantizedActivations output, KernelPath path)
     {
         const int width = PackedLayout.BlockColumns;
         int k = layout.PaddedColumns, blocks = k / width;
         int rowCodes = QuantizedActivations.RowCodes(k), rowScales = QuantizedActivations.RowScales(k);
-        for (int b = 0; b < batch; b++)
+        for (int b = start; b < end; b++)
         {
             float* xb = x + (long)b * k;
             sbyte* qb = output.Codes + (long)b * rowCodes;

@@ -36,6 +36,8 @@ internal static unsafe class Int8Gemm
         {
             if (path == KernelPath.Scalar) Scalar(view, xq, batch, (float*)ya, start, end);
             else if (vnni) Blocks<VnniGemmDot, ThreeRows>(view, (int*)sa, xq, batch, (float*)ya, start, end);
+            // With AVX-512 the JIT has 32 vector registers: a tile of three weight rows fits without spilling.
+            else if (path == KernelPath.Avx512) Blocks<Avx2GemmDot, ThreeRows>(view, (int*)sa, xq, batch, (float*)ya, start, end);
             else Blocks<Avx2GemmDot, TwoRows>(view, (int*)sa, xq, batch, (float*)ya, start, end);
         });
     }

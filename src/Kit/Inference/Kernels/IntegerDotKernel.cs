@@ -21,6 +21,10 @@ internal static unsafe class IntegerDotKernel
     /// (docs/BENCHMARKS.md). Rows are contiguous, so the prefetch runs on into the next row.
     /// </summary>
     internal const int PrefetchBytes = 4096;
+    // Activation rows per block: 64 rows of 2048 columns are 128 KiB of codes and 64 KiB of scales.
+    const int ActivationBlockRows = 64;
+    // Bytes of packed weight rows per block.
+    const int WeightBlockBytes = 128 << 10;
 
     /// <summary>
     /// Rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) of y [batch, w.Rows]. The AVX-512 path
@@ -44,15 +48,26 @@ internal static unsafe class IntegerDotKernel
     static void Tiles<TDecoder, TDot>(in PackedView w, in QuantizedActivations x, int batch, float* y, int rowStart, int rowEnd)
         where TDecoder : struct, IBlockDecoder where TDot : struct, IDot
     {
-        for (int r = rowStart; r < rowEnd; r++)
+        // Many rows of x (prefill) run in blocks: a block of weight rows (kept in L2) over a block of activation rows
+        // (also kept in L2), so that neither is streamed from memory once per row of the other.
+        int blockRows = Math.Max(1, WeightBlockBytes / w.RowBytes);
+        for (int rb = rowStart; rb < rowEnd; rb += blockRows)
         {
-            int t = 0;
-            for (; t + 4 <= batch; t += 4) Row<TDecoder, TDot, FourRows>(w, r, x, t, y);
-            switch (batch - t)
+            int rbEnd = Math.Min(rowEnd, rb + blockRows);
+            for (int tb = 0; tb < batch; tb += ActivationBlockRows)
             {
-                case 3: Row<TDecoder, TDot, ThreeRows>(w, r, x, t, y); break;
-                case 2: Row<TDecoder, TDot, TwoRows>(w, r, x, t, y); break;
-                case 1: Row<TDecoder, TDot, OneRow>(w, r, x, t, y); break;
+                int tbEnd = Math.Min(batch, tb + ActivationBlockRows);
+                for (int r = rb; r < rbEnd; r++)
+                {
+                    int t = tb;
+                    for (; t + 4 <= tbEnd; t += 4) Row<TDecoder, TDot, FourRows>(w, r, x, t, y);
+                    switch (tbEnd - t)
+                    {
+                        case 3: Row<TDecoder, TDot, ThreeRows>(w, r, x, t, y); break;
+                        case 2: Row<TDecoder, TDot, TwoRows>(w, r, x, t, y); break;
+                        case 1: Row<TDecoder, TDot, OneRow>(w, r, x, t, y); break;
+                    }
+                }
             }
         }
     }

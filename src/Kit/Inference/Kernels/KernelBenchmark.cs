@@ -68,7 +68,7 @@ public static class KernelBenchmark
                 double seconds = Median(iterations, () => QuantizedMatmul.Multiply(packed, x, batch, y, activations));
                 timings.Add(Timing(name + suffix, seconds, packed.WeightBytes, flops));
             }
-            if (batch == 1 || packed.Format != PackedFormat.Int4) continue;
+            if (batch == 1) continue;
             using var xt = tensor(x, new long[] { batch, columns });
             double tiled = Median(iterations, () =>
             {

@@ -50,7 +50,29 @@ public sealed class BlockInt8KernelTests
         { 8, false, QuantizationStrategy.Group, 128, 300, 5, false },
         { 8, true, QuantizationStrategy.Channel, null, 200, 3, false },
         { 8, false, QuantizationStrategy.Channel, null, 101, 1, false },
+        // Prefill: batches that cross the kernel's 64-row activation blocks and end in tiles of 2, 3 and 1 rows.
+        { 4, true, QuantizationStrategy.Group, 128, 384, 130, false },
+        { 4, false, QuantizationStrategy.Group, 32, 160, 131, true },
+        { 8, true, QuantizationStrategy.Channel, null, 96, 513, false },
     };
+
+    [Fact]
+    public void Prefill_crosses_weight_blocks_and_activation_blocks_and_matches_the_reference()
+    {
+        // 4096 int8 columns make 32 weight rows per 128 KiB block: 70 rows take three blocks, 67 rows of x two activation blocks.
+        const int rows = 70, columns = 4096, batch = 67;
+        using var q = KernelTestData.Weight(rows, columns, QuantizationPresets.W8A16, seed: 70);
+        using var packed = PackedWeight.From(q);
+        var x = KernelTestData.Activations(batch, columns, seed: 71);
+        var (values, _) = BlockQuantized(x, batch, q.GIdx.data<int>().ToArray());
+        var reference = KernelTestData.Reference(values, batch, KernelTestData.Values(q));
+        foreach (var path in QuantizedMatmulTests.Paths.Skip(1))
+        {
+            var y = new float[batch * rows];
+            QuantizedMatmul.Multiply(packed, x, batch, y, KernelActivations.Int8PerBlock, path);
+            KernelTestData.AssertClose(y, reference, 1e-5);
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]

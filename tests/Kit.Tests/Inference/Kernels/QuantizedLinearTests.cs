@@ -54,7 +54,7 @@ public sealed class QuantizedLinearTests
     [Theory]
     [InlineData(1)]
     [InlineData(7)]
-    [InlineData(QuantizedLinear.IntegerKernelRows)]
+    [InlineData(130)]
     public void Weight_only_layer_quantizes_activations_per_block_by_default(int rows)
     {
         using var scope = NewDisposeScope();
@@ -85,6 +85,7 @@ public sealed class QuantizedLinearTests
     [InlineData(1)]
     [InlineData(5)]
     [InlineData(40)]
+    [InlineData(131)]
     public void W8a8_layer_equals_dense_linear_on_per_token_int8_activations(int rows)
     {
         using var scope = NewDisposeScope();

@@ -103,6 +103,23 @@ public sealed class W8A8KernelTests
     }
 
     [Fact]
+    public void Gemm_crosses_weight_blocks_and_activation_blocks()
+    {
+        // 4096 columns make 48 weight rows per 192 KiB block: 100 rows take three blocks, 70 rows of x two activation blocks.
+        const int rows = 100, columns = 4096, batch = 70;
+        using var q = KernelTestData.Weight(rows, columns, QuantizationPresets.W8A8, seed: 100);
+        using var packed = PackedWeight.From(q);
+        var x = KernelTestData.Activations(batch, columns, seed: 101);
+        var reference = Reference(x, batch, q);
+        foreach (var path in QuantizedMatmulTests.Paths)
+        {
+            var y = new float[batch * rows];
+            QuantizedMatmul.Multiply(packed, x, batch, y, KernelActivations.Int8PerToken, path);
+            KernelTestData.AssertClose(y, reference, 1e-5);
+        }
+    }
+
+    [Fact]
     public void A_zero_activation_row_gives_zero_output()
     {
         using var q = KernelTestData.Weight(8, 64, QuantizationPresets.W8A8, seed: 2);
