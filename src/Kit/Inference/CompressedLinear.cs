@@ -81,6 +81,35 @@ public abstract class CompressedLinear : nn.Module<Tensor, Tensor>
         return y;
     }
 
+    // Float32 values decoded per prefill tile (64 MB): whole layers of 1–3B models in one tile. Many small
+    // tiles are slow: each switch between the .NET decoding threads and libtorch's OpenMP threads, which
+    // keep spinning after a matmul, costs milliseconds.
+    const int TileElements = 1 << 24;
+
+    /// <summary>Writes weight rows [start, start + count) in float32, [count, in], into the tile.</summary>
+    private protected delegate void RowDecoder(int start, int count, Span<float> tile);
+
+    /// <summary>
+    /// x [rows, in] · Ŵᵀ in float32 on the CPU by tiles of weight rows that <paramref name="decode"/> writes for
+    /// this call and a libtorch matmul per tile: no float copy of a weight larger than a tile is ever held.
+    /// </summary>
+    private protected static unsafe Tensor TiledMatmul(Tensor x, int outFeatures, int inFeatures, RowDecoder decode)
+    {
+        var input = x.to_type(ScalarType.Float32);
+        var y = empty(input.shape[0], outFeatures, ScalarType.Float32);
+        int tileRows = Math.Clamp(TileElements / inFeatures, 1, outFeatures);
+        using var tile = empty(tileRows, inFeatures, ScalarType.Float32);
+        var tileSpan = new Span<float>(TensorMemory.Address(tile), (int)tile.numel());
+        for (int start = 0; start < outFeatures; start += tileRows)
+        {
+            using var scope = NewDisposeScope();
+            int count = Math.Min(tileRows, outFeatures - start);
+            decode(start, count, tileSpan[..(count * inFeatures)]);
+            y.narrow(1, start, count).copy_(input.matmul(tile.narrow(0, 0, count).t()));
+        }
+        return y;
+    }
+
     /// <summary>Whether x and the weight are both on the CPU, where the kernels run.</summary>
     private protected bool OnCpu(Tensor x) => x.device_type == DeviceType.CPU && WeightDevice.type == DeviceType.CPU;
 

@@ -26,11 +26,6 @@ public sealed class QuantizedLinear : CompressedLinear
     /// 32 rows, draw around 64 and lose at 128.
     /// </summary>
     public const int KernelRows = 32;
-    // Float32 values decoded per prefill tile (64 MB): whole layers of 1–3B models in one tile. Many small
-    // tiles are slow: each switch between the .NET decoding threads and libtorch's OpenMP threads, which
-    // keep spinning after a matmul, costs milliseconds.
-    const int TileElements = 1 << 24;
-
     /// <summary>The packed weight.</summary>
     public PackedWeight Weight { get; private set; }
     /// <summary>Whether activations are quantized to int8 per token (W8A8).</summary>
@@ -93,23 +88,8 @@ public sealed class QuantizedLinear : CompressedLinear
         RunKernel(x, (xs, rows, ys) => QuantizedMatmul.Multiply(Weight, xs, rows, ys, activations));
 
     /// <summary>x [rows, in] · Ŵᵀ in float32 by tiles of weight rows decoded for this call and a libtorch matmul.</summary>
-    internal static unsafe Tensor Tiled(PackedWeight weight, Tensor x)
-    {
-        int inFeatures = weight.InFeatures, outFeatures = weight.OutFeatures;
-        var input = x.to_type(ScalarType.Float32);
-        var y = empty(input.shape[0], outFeatures, ScalarType.Float32);
-        int tileRows = Math.Clamp(TileElements / inFeatures, 1, outFeatures);
-        using var tile = empty(tileRows, inFeatures, ScalarType.Float32);
-        var tileSpan = new Span<float>(TensorMemory.Address(tile), (int)tile.numel());
-        for (int start = 0; start < outFeatures; start += tileRows)
-        {
-            using var scope = NewDisposeScope();
-            int count = Math.Min(tileRows, outFeatures - start);
-            RowDequantizer.Rows(weight, start, count, tileSpan[..(count * inFeatures)]);
-            y.narrow(1, start, count).copy_(input.matmul(tile.narrow(0, 0, count).t()));
-        }
-        return y;
-    }
+    internal static Tensor Tiled(PackedWeight weight, Tensor x) =>
+        TiledMatmul(x, weight.OutFeatures, weight.InFeatures, (start, count, tile) => RowDequantizer.Rows(weight, start, count, tile));
 
     // The device-agnostic W8A8 path: x replaced by its per-token int8 grid values.
     static Tensor FakeQuantizeActivations(Tensor x)

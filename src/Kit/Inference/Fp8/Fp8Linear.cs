@@ -10,13 +10,15 @@ namespace Kit.Inference.Fp8;
 /// A linear layer with FP8 E4M3 weights kept as one byte per weight (their bit patterns) and one float32
 /// scale per output row or per tensor, as compressed-tensors' <c>float-quantized</c> format stores them: no
 /// dequantized copy is held. On the CPU, up to <see cref="KernelRows"/> rows of x go through a kernel that
-/// decodes the bytes in registers (<see cref="Fp8Matmul"/>); more rows, and every other device, dequantize
-/// the weight into x's dtype per call and multiply with tensor ops. With dynamic per-token FP8 activations
+/// decodes the bytes in registers (<see cref="Fp8Matmul"/>); more rows (prefill) are multiplied with libtorch's
+/// float32 matmul tile by tile against weight rows decoded for the call (the CPU has no FP8 arithmetic, and the
+/// decode costs a few percent of the matmul); every other device dequantizes the weight into x's dtype per call
+/// and multiplies with tensor ops. With dynamic per-token FP8 activations
 /// (FP8_DYNAMIC) each row of x is first rounded to the E4M3 grid scaled to its absolute maximum, as vLLM does.
 /// </summary>
 public sealed class Fp8Linear : CompressedLinear
 {
-    /// <summary>The most rows of x the CPU kernel takes; more rows are multiplied against a dequantized copy made for the call.</summary>
+    /// <summary>The most rows of x the CPU kernel takes; more rows are multiplied against weight tiles decoded for the call.</summary>
     public const int KernelRows = 32;
 
     Tensor bits, rowScales;
@@ -77,8 +79,13 @@ public sealed class Fp8Linear : CompressedLinear
     private protected override Tensor Multiply(Tensor x)
     {
         if (QuantizesActivations) x = RoundActivations(x);
-        return OnCpu(x) && x.shape[0] <= KernelRows ? Kernel(x) : nn.functional.linear(x, Dequantize(x.dtype));
+        if (!OnCpu(x)) return nn.functional.linear(x, Dequantize(x.dtype));
+        return x.shape[0] <= KernelRows ? Kernel(x) : TiledMatmul(x, OutFeatures, InFeatures, DecodeRows);
     }
+
+    unsafe void DecodeRows(int start, int count, Span<float> tile) =>
+        Fp8Matmul.DecodeRows(new ReadOnlySpan<byte>(TensorMemory.Address(bits), OutFeatures * InFeatures),
+            new ReadOnlySpan<float>(TensorMemory.Address(rowScales), OutFeatures), InFeatures, start, count, tile, KernelPaths.Best);
 
     unsafe Tensor Kernel(Tensor x) => RunKernel(x, (xs, rows, ys) =>
         Fp8Matmul.Multiply(new ReadOnlySpan<byte>(TensorMemory.Address(bits), OutFeatures * InFeatures),

@@ -39,6 +39,47 @@ internal static unsafe class Fp8Matmul
         }
     }
 
+    /// <summary>
+    /// Writes rows [<paramref name="rowStart"/>, <paramref name="rowStart"/> + <paramref name="rows"/>) of scale ⊙ W
+    /// in float32 into <paramref name="destination"/> [rows, columns], spread over the cores: the value of each code
+    /// times its row's scale, rounded once, as the tensor-op dequantization computes it.
+    /// </summary>
+    public static void DecodeRows(ReadOnlySpan<byte> bits, ReadOnlySpan<float> rowScales, int columns, int rowStart, int rows, Span<float> destination, KernelPath path)
+    {
+        if (rowStart < 0 || rows < 0 || (long)(rowStart + rows) * columns > bits.Length || rowStart + rows > rowScales.Length || destination.Length != (long)rows * columns)
+            throw new ArgumentException($"Fp8Matmul.DecodeRows: rows [{rowStart}, {rowStart + rows}) of {columns} columns do not fit the spans");
+        path = KernelPaths.Clamp(path);
+        fixed (byte* b = bits)
+        fixed (float* s = rowScales, d = destination)
+        {
+            nint ba = (nint)b, sa = (nint)s, da = (nint)d;
+            RowChunks.For(rows, (long)rows * columns, (start, end) =>
+            {
+                for (int r = start; r < end; r++)
+                    DecodeRow((byte*)ba + (long)(rowStart + r) * columns, columns, ((float*)sa)[rowStart + r], (float*)da + (long)r * columns, path);
+            });
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void DecodeRow(byte* w, int columns, float scale, float* target, KernelPath path)
+    {
+        int k = 0;
+        if (path != KernelPath.Scalar)
+        {
+            // (value · 2^−120) · (2^120 · scale) would round differently from value · scale: decode first, then scale.
+            var two120 = Vector256.Create(Two120);
+            var s = Vector256.Create(scale);
+            for (; k + 8 <= columns; k += 8)
+            {
+                var codes = Avx2.ConvertToVector256Int32(w + k);
+                var value = ((codes & Vector256.Create(0x80)) << 24 | (codes & Vector256.Create(0x7F)) << 20).AsSingle() * two120;
+                Avx.Store(target + k, value * s);
+            }
+        }
+        for (; k < columns; k++) target[k] = Decode(w[k]) * scale;
+    }
+
     // Up to four activation rows share each decoded vector of weights.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Row(byte* w, int columns, float* x, int tile, float* y, int yStride, float scale, KernelPath path)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
+using Kit.Inference.Fp8;
 using Kit.Quantization;
 using static TorchSharp.torch;
 
@@ -26,8 +27,10 @@ public sealed record KernelBenchmarkResult(int Rows, int Columns, int Batch, dou
 /// <summary>
 /// Times y = x · Wᵀ for one layer shape: TorchSharp float32 against the packed int4 (W4A16, group 128) and
 /// int8 (W8A16, group 128) kernels with float32 activations and with int8 activations per 32-column block,
-/// the W8A8 kernel (per channel, int8 activations per token) and, for more than one row of x, the prefill path
-/// that dequantizes the int4 weight and multiplies with libtorch; random weights. Also measures the machine's
+/// the W8A8 kernel (per channel, int8 activations per token; the tiled int8 GEMM from 8 rows on), FP8_DYNAMIC
+/// (E4M3 per channel, FP8 activations per token: the register-decode kernel up to 32 rows, decoded tiles and
+/// libtorch's matmul above) and, for more than one row of x, the path that dequantizes the packed weights in
+/// tiles and multiplies with libtorch (what <see cref="QuantizedLinear.ExactActivations"/> runs); random weights. Also measures the machine's
 /// memory bandwidth, the bound a batch-1 product cannot beat.
 /// </summary>
 public static class KernelBenchmark
@@ -81,6 +84,13 @@ public static class KernelBenchmark
         {
             double seconds = Median(iterations, () => QuantizedMatmul.Multiply(packed, x, batch, y, KernelActivations.Int8PerToken));
             timings.Add(Timing("int8 W8A8 int8/token", seconds, packed.WeightBytes, flops));
+        }
+        using (var scope = NewDisposeScope())
+        {
+            using var fp8 = Fp8Linear.From(Rtn.Quantize(randn(rows, columns) * 0.05f, QuantizationPresets.Fp8Dynamic), quantizeActivations: true);
+            var xt = tensor(x, new long[] { batch, columns });
+            double seconds = Median(iterations, () => fp8.forward(xt).Dispose());
+            timings.Add(Timing(batch <= Fp8Linear.KernelRows ? "fp8 FP8_DYNAMIC kernel" : "fp8 FP8_DYNAMIC tiles + torch", seconds, fp8.WeightBytes, flops));
         }
         return new KernelBenchmarkResult(rows, columns, batch, bandwidth, QuantizedMatmul.InstructionSet, timings);
     }

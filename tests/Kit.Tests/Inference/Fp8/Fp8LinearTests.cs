@@ -47,6 +47,7 @@ public sealed class Fp8LinearTests
     [InlineData(37, 100, 5, true)]
     [InlineData(300, 520, 3, false)]
     [InlineData(9, 7, 2, true)]
+    [InlineData(29, 96, 13, false)]
     public void Kernel_matches_a_float64_reference(int rows, int columns, int batch, bool perTensor)
     {
         using var q = RandomFp8(rows, columns, perTensor, rows + columns);
@@ -74,6 +75,24 @@ public sealed class Fp8LinearTests
         Fp8Matmul.Multiply(layer.Bits.data<byte>().ToArray(), layer.RowScales.data<float>().ToArray(), 19, 70, x.data<float>().ToArray(), 6, y, path);
         var reference = Reference(q, x);
         Assert.True(tensor(y, 6, 19).to_type(ScalarType.Float64).allclose(reference, rtol: 1e-5, atol: 1e-5));
+    }
+
+    [Theory]
+    [InlineData((int)KernelPath.Scalar)]
+    [InlineData((int)KernelPath.Avx2)]
+    [InlineData((int)KernelPath.Avx512)]
+    public void Prefill_tiles_decode_rows_as_value_times_row_scale_on_every_path(int pathNumber)
+    {
+        // 21 columns: two vectors of eight and a scalar tail; rows 5–16 of 17.
+        using var q = RandomFp8(17, 21, false, 5);
+        using var layer = Fp8Linear.From(q);
+        var bits = layer.Bits.data<byte>().ToArray();
+        var scales = layer.RowScales.data<float>().ToArray();
+        var tile = new float[12 * 21];
+        Fp8Matmul.DecodeRows(bits, scales, 21, 5, 12, tile, (KernelPath)pathNumber);
+        for (int r = 0; r < 12; r++)
+            for (int j = 0; j < 21; j++)
+                Assert.Equal((float)ByDefinition(bits[(r + 5) * 21 + j]) * scales[r + 5], tile[r * 21 + j]);
     }
 
     [Fact]
