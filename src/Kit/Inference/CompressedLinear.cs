@@ -85,27 +85,55 @@ public abstract class CompressedLinear : nn.Module<Tensor, Tensor>
     // tiles are slow: each switch between the .NET decoding threads and libtorch's OpenMP threads, which
     // keep spinning after a matmul, costs milliseconds.
     const int TileElements = 1 << 24;
+    // One tile for the process, reused by every layer and call: a fresh one per call (tens of MB, a new
+    // mapping) took more page faults than the decode took time. Held only once a prefill has used it.
+    static readonly object TileLock = new();
+    static Tensor? sharedTile;
 
     /// <summary>Writes weight rows [start, start + count) in float32, [count, in], into the tile.</summary>
     private protected delegate void RowDecoder(int start, int count, Span<float> tile);
 
     /// <summary>
     /// x [rows, in] · Ŵᵀ in float32 on the CPU by tiles of weight rows that <paramref name="decode"/> writes for
-    /// this call and a libtorch matmul per tile: no float copy of a weight larger than a tile is ever held.
+    /// this call and a libtorch matmul per tile: no float copy of a weight larger than a tile is ever held, and
+    /// the tile's memory is reused from call to call (a call that finds it busy on another thread takes its own).
     /// </summary>
-    private protected static unsafe Tensor TiledMatmul(Tensor x, int outFeatures, int inFeatures, RowDecoder decode)
+    private protected static Tensor TiledMatmul(Tensor x, int outFeatures, int inFeatures, RowDecoder decode)
+    {
+        int tileRows = Math.Clamp(TileElements / inFeatures, 1, outFeatures);
+        long elements = (long)tileRows * inFeatures;
+        if (!Monitor.TryEnter(TileLock))
+        {
+            using var own = empty(elements, ScalarType.Float32);
+            return TiledMatmul(x, outFeatures, inFeatures, tileRows, own, decode);
+        }
+        try
+        {
+            if (sharedTile is null || sharedTile.numel() < elements)
+            {
+                sharedTile?.Dispose();
+                sharedTile = empty(Math.Max(elements, Math.Min(TileElements, (long)outFeatures * inFeatures)), ScalarType.Float32).DetachFromDisposeScope();
+            }
+            return TiledMatmul(x, outFeatures, inFeatures, tileRows, sharedTile, decode);
+        }
+        finally
+        {
+            Monitor.Exit(TileLock);
+        }
+    }
+
+    static unsafe Tensor TiledMatmul(Tensor x, int outFeatures, int inFeatures, int tileRows, Tensor buffer, RowDecoder decode)
     {
         var input = x.to_type(ScalarType.Float32);
         var y = empty(input.shape[0], outFeatures, ScalarType.Float32);
-        int tileRows = Math.Clamp(TileElements / inFeatures, 1, outFeatures);
-        using var tile = empty(tileRows, inFeatures, ScalarType.Float32);
-        var tileSpan = new Span<float>(TensorMemory.Address(tile), (int)tile.numel());
+        var tileSpan = new Span<float>(TensorMemory.Address(buffer), tileRows * inFeatures);
         for (int start = 0; start < outFeatures; start += tileRows)
         {
             using var scope = NewDisposeScope();
             int count = Math.Min(tileRows, outFeatures - start);
             decode(start, count, tileSpan[..(count * inFeatures)]);
-            y.narrow(1, start, count).copy_(input.matmul(tile.narrow(0, 0, count).t()));
+            var tile = buffer.narrow(0, 0, (long)count * inFeatures).view(count, inFeatures);
+            y.narrow(1, start, count).copy_(input.matmul(tile.t()));
         }
         return y;
     }
