@@ -91,6 +91,17 @@ public static class KernelBenchmark
             var xt = tensor(x, new long[] { batch, columns });
             double seconds = Median(iterations, () => fp8.forward(xt).Dispose());
             timings.Add(Timing(batch <= Fp8Linear.KernelRows ? "fp8 FP8_DYNAMIC kernel" : "fp8 FP8_DYNAMIC tiles + torch", seconds, fp8.WeightBytes, flops));
+            if (batch > Fp8Linear.KernelRows)
+            {
+                // What the prefill path spends decoding: every weight row once, into one float32 buffer.
+                var decoded = new float[(long)rows * columns];
+                var bits = fp8.Bits.data<byte>().ToArray();
+                var scales = fp8.RowScales.data<float>().ToArray();
+                double decode = Median(iterations, () => Fp8Matmul.DecodeRows(bits, scales, columns, 0, rows, decoded, KernelPaths.Best));
+                timings.Add(Timing("fp8 decode only", decode, fp8.WeightBytes, flops));
+                double round = Median(iterations, () => Fp8E4M3.Round(xt).Dispose());
+                timings.Add(Timing("fp8 activation rounding only", round, fp8.WeightBytes, flops));
+            }
         }
         return new KernelBenchmarkResult(rows, columns, batch, bandwidth, QuantizedMatmul.InstructionSet, timings);
     }
