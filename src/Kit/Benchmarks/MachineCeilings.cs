@@ -7,7 +7,8 @@ namespace Kit.Benchmarks;
 
 /// <summary>
 /// The ceilings of the roofline, measured on this machine: how fast memory streams and how fast the matrix
-/// products Kit runs can go when they are not waiting on memory.
+/// products Kit runs can go when they are not waiting on memory. All three are the CPU's: a sweep on CUDA is set
+/// against them too, until GPU ceilings are measured.
 /// </summary>
 /// <param name="BandwidthGBps">A streaming read on all cores (<see cref="KernelBenchmark.MemoryBandwidthGBps"/>), 10^9 bytes/s.</param>
 /// <param name="Float32GFlops">libtorch's float32 matmul on 1024 × 1024 × 1024, 10^9 multiply-adds × 2 per second.</param>
