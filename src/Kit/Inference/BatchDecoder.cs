@@ -90,7 +90,7 @@ public sealed class BatchDecoder : IDisposable
     /// <summary>Frees every sequence's cache and the sampler.</summary>
     public void Dispose()
     {
-        foreach (var s in sequences) s.Dispose();
+        foreach (var s in sequences) s.Release();
         sampler.Dispose();
     }
 }

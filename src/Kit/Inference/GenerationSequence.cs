@@ -6,7 +6,7 @@ namespace Kit.Inference;
 /// One sequence of a <see cref="BatchDecoder"/>: its prompt, its own KV cache and the tokens generated so far.
 /// The cache is freed as soon as the sequence stops.
 /// </summary>
-public sealed class GenerationSequence : IDisposable
+public sealed class GenerationSequence
 {
     readonly List<int> generated = new();
 
@@ -49,6 +49,6 @@ public sealed class GenerationSequence : IDisposable
     /// <summary>The result as <see cref="TokenGenerator"/> reports it.</summary>
     public GeneratedIds ToResult() => new(generated.ToArray(), FirstTokenMs, LastTokenMs, StopReason ?? "length");
 
-    /// <summary>Frees the cache.</summary>
-    public void Dispose() => Cache.Dispose();
+    /// <summary>Frees the cache (the decoder does, when it is disposed).</summary>
+    internal void Release() => Cache.Dispose();
 }
