@@ -136,8 +136,9 @@ internal static class BenchCommand
             string folder = r.GetValue(runs)!;
             ResultsTable.Append(folder, SpeedRecords.From(result, runId, time));
             string table = Path.Combine(folder, ResultsTable.CsvFile);
-            if (r.GetValue(json)) CliSupport.PrintJson(new { run_id = runId, results_table = table, sweep = result });
-            else PrintSweep(result, runId, table);
+            var crossovers = Crossovers(result);
+            if (r.GetValue(json)) CliSupport.PrintJson(new { run_id = runId, results_table = table, sweep = result, crossovers });
+            else PrintSweep(result, crossovers, runId, table);
             return 0;
         }));
         return command;
@@ -146,7 +147,16 @@ internal static class BenchCommand
     static int[] Sizes(string option, string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
         .Select(s => int.TryParse(s, out int n) ? n : throw new ArgumentException($"{option}: '{s}' is not a whole number")).ToArray();
 
-    static void PrintSweep(SpeedSweepResult x, string runId, string table)
+    // Every later model against the first, at each prompt length: where its batch decode throughput overtakes.
+    static IReadOnlyList<Crossover> Crossovers(SpeedSweepResult x)
+    {
+        var points = x.Points.Select(ThroughputPoint.BatchDecode).ToArray();
+        var models = x.Points.Select(p => p.Model).Distinct().ToArray();
+        return x.Points.Select(p => p.PromptTokens).Distinct()
+            .SelectMany(prompt => models.Skip(1).Select(m => Crossover.Find(points, m, models[0], prompt))).ToArray();
+    }
+
+    static void PrintSweep(SpeedSweepResult x, IReadOnlyList<Crossover> crossovers, string runId, string table)
     {
         var m = x.Machine;
         Console.WriteLine($"machine: bandwidth {m.BandwidthGBps:F1} GB/s, float32 GEMM {m.Float32GFlops:F0} GFLOP/s, Kit int8 GEMM {m.Int8GOps:F0} GOP/s " +
@@ -159,6 +169,13 @@ internal static class BenchCommand
             Console.WriteLine($"| {p.Model} | {p.Batch} | {p.PromptTokens} | {t.TimeToFirstTokenMs.Median:F0} | {p.PrefillTokensPerSecond.Median:F1} | " +
                 $"{t.DecodeTokensPerSecond.Median:F2} | {t.BatchDecodeTokensPerSecond.Median:F2} | {t.EndToEndTokensPerSecond.Median:F2} | {MiB(p.PeakResidentBytes)} | " +
                 $"{MiB(p.WeightBytes)} | {p.Prefill.FractionOfRoofline:P0} ({p.Prefill.Bound}) | {p.Decode.AchievedGBps:F1} | {p.Decode.FractionOfRoofline:P0} ({p.Decode.Bound}) | {p.LoadAverage:F1} |");
+        }
+        foreach (var c in crossovers)
+        {
+            string ratios = string.Join(", ", c.Ratios.Select(r => $"{r.Ratio:F2}× at {r.Batch}"));
+            string verdict = c.Batch is null ? "does not overtake it at any measured batch"
+                : c.EstimatedBatch is double at ? $"overtakes it from batch {c.Batch} (ratio 1 at ≈ {at:F1})" : $"is ahead from batch {c.Batch}, the smallest measured";
+            Console.WriteLine($"{c.Challenger} against {c.Incumbent}, prompt {c.PromptTokens}: batch decode {ratios}; {verdict}");
         }
         Console.WriteLine($"run {runId}: {x.Points.Count} points appended to {table}");
     }

@@ -11,6 +11,11 @@ public sealed record ThroughputPoint(string Model, int Batch, int PromptTokens, 
     public static ThroughputPoint BatchDecode(SpeedPoint p) => new(p.Model, p.Batch, p.PromptTokens, p.Timings.BatchDecodeTokensPerSecond.Median);
 }
 
+/// <summary>Challenger ÷ incumbent throughput at one batch size.</summary>
+/// <param name="Batch">Sequences decoded together.</param>
+/// <param name="Ratio">The challenger's throughput over the incumbent's.</param>
+public sealed record BatchRatio(int Batch, double Ratio);
+
 /// <summary>Where one model's throughput overtakes another's as the batch grows.</summary>
 /// <param name="Challenger">The model that overtakes (typically W8A8, slower at batch 1).</param>
 /// <param name="Incumbent">The model overtaken (typically W4A16).</param>
@@ -26,7 +31,7 @@ public sealed record ThroughputPoint(string Model, int Batch, int PromptTokens, 
 /// </param>
 /// <param name="Ratios">Challenger ÷ incumbent throughput at each batch both were measured at, ascending.</param>
 public sealed record Crossover(string Challenger, string Incumbent, int PromptTokens, int? Batch, double? EstimatedBatch,
-    IReadOnlyList<(int Batch, double Ratio)> Ratios)
+    IReadOnlyList<BatchRatio> Ratios)
 {
     /// <summary>
     /// Compares <paramref name="challenger"/> with <paramref name="incumbent"/> at <paramref name="promptTokens"/> over the
@@ -38,12 +43,12 @@ public sealed record Crossover(string Challenger, string Incumbent, int PromptTo
         var at = points.Where(p => p.PromptTokens == promptTokens).ToArray();
         var a = ByBatch(at, challenger, promptTokens);
         var b = ByBatch(at, incumbent, promptTokens);
-        var ratios = a.Keys.Intersect(b.Keys).Order().Select(batch => (batch, a[batch] / b[batch])).ToArray();
+        var ratios = a.Keys.Intersect(b.Keys).Order().Select(batch => new BatchRatio(batch, a[batch] / b[batch])).ToArray();
         if (ratios.Length == 0)
             throw new ArgumentException($"{challenger} and {incumbent} share no batch size at prompt {promptTokens} (measured: {string.Join(",", a.Keys.Order())} against {string.Join(",", b.Keys.Order())})");
 
         int first = ratios.Length;
-        while (first > 0 && ratios[first - 1].Item2 > 1) first--;
+        while (first > 0 && ratios[first - 1].Ratio > 1) first--;
         if (first == ratios.Length) return new Crossover(challenger, incumbent, promptTokens, null, null, ratios);
         double? estimate = null;
         if (first > 0)
@@ -53,7 +58,7 @@ public sealed record Crossover(string Challenger, string Incumbent, int PromptTo
             double f = -Math.Log(r0) / (Math.Log(r1) - Math.Log(r0));
             estimate = Math.Exp(Math.Log(b0) + f * (Math.Log(b1) - Math.Log(b0)));
         }
-        return new Crossover(challenger, incumbent, promptTokens, ratios[first].Item1, estimate, ratios);
+        return new Crossover(challenger, incumbent, promptTokens, ratios[first].Batch, estimate, ratios);
     }
 
     static Dictionary<int, double> ByBatch(IEnumerable<ThroughputPoint> points, string model, int promptTokens)

@@ -76,14 +76,16 @@ public sealed class SpeedSweepTests
     public void Kit_bench_sweep_prints_json_and_appends_speed_rows_to_the_results_table()
     {
         string dir = TestPaths.NewTempDir();
-        var run = KitProcess.Run(dir, "bench", "sweep", "--models", "default", "--batch", "1,2", "--prompt-tokens", "8", "--new-tokens", "3", "--runs", "out", "--json");
+        var run = KitProcess.Run(dir, "bench", "sweep", "--models", "default,stories260K", "--batch", "1,2", "--prompt-tokens", "8", "--new-tokens", "3", "--runs", "out", "--json");
         Assert.True(run.ExitCode == 0, run.Stderr);
         var points = run.Json["sweep"]!["points"]!.AsArray();
-        Assert.Equal(new[] { 1, 2 }, points.Select(p => (int)p!["batch"]!));
+        Assert.Equal(new[] { ("default", 1), ("default", 2), ("stories260K", 1), ("stories260K", 2) }, points.Select(p => ((string)p!["model"]!, (int)p["batch"]!)));
+        var crossover = Assert.Single(run.Json["crossovers"]!.AsArray())!;
+        Assert.Equal(("stories260K", "default", 2), ((string)crossover["challenger"]!, (string)crossover["incumbent"]!, crossover["ratios"]!.AsArray().Count));
         Assert.True((double)run.Json["sweep"]!["machine"]!["bandwidth_g_bps"]! > 0);
         Assert.True((double)points[1]!["timings"]!["batch_decode_tokens_per_second"]!["median"]! > 0);
         var rows = ResultsTable.Read(Path.Combine(dir, "out"));
-        Assert.Equal(2 * SpeedRecords.Metrics.Count, rows.Count(r => r.Task == SpeedRecords.SpeedTask));
+        Assert.Equal(4 * SpeedRecords.Metrics.Count, rows.Count(r => r.Task == SpeedRecords.SpeedTask));
         Assert.All(rows, r => Assert.Equal(ResultKinds.Speed, r.Kind));
     }
 
