@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Kit.Benchmarks;
+using Kit.Evaluation.Results;
 using Kit.Cli.Benchmarks;
 using Kit.Inference.Kernels;
 using Kit.Quantization;
@@ -9,7 +10,8 @@ namespace Kit.Cli.Commands;
 /// <summary>
 /// <c>kit bench --model M</c>: generation speed and memory of a model; <c>kit bench compare</c> several models and
 /// llama.cpp in one process; <c>kit bench llama-cpp</c> llama.cpp alone; <c>kit bench gptq</c> GPTQ on one layer;
-/// <c>kit bench kernels</c> the packed matmul kernels on layer shapes.
+/// <c>kit bench kernels</c> the packed matmul kernels on layer shapes; <c>kit bench sweep</c> models × batch sizes × prompt
+/// lengths into the results table.
 /// </summary>
 internal static class BenchCommand
 {
@@ -71,6 +73,7 @@ internal static class BenchCommand
             return 0;
         }));
         bench.Subcommands.Add(Compare());
+        bench.Subcommands.Add(Sweep());
         bench.Subcommands.Add(LlamaCpp());
         bench.Subcommands.Add(Gptq());
         bench.Subcommands.Add(Kernels());
@@ -102,6 +105,79 @@ internal static class BenchCommand
             return 0;
         }));
         return command;
+    }
+
+    static Command Sweep()
+    {
+        var models = new Option<string>("--models") { Description = "Comma-separated models, measured in order", Required = true };
+        var batch = new Option<string>("--batch") { Description = "Comma-separated batch sizes", DefaultValueFactory = _ => "1,4,16" };
+        var promptTokens = new Option<string>("--prompt-tokens") { Description = "Comma-separated prompt lengths (random ids)", DefaultValueFactory = _ => "128" };
+        var newTokens = new Option<int>("--new-tokens") { Description = "Generated tokens per sequence and run", DefaultValueFactory = _ => 16 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed runs per point after one warm-up per model", DefaultValueFactory = _ => 1 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the prompt ids", DefaultValueFactory = _ => 0 };
+        var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "cpu" };
+        var dtype = CliSupport.DTypeOption();
+        var runs = new Option<string>("--runs") { Description = "Folder of the results table (results.csv, results.parquet) the rows are appended to", DefaultValueFactory = _ => "runs" };
+        var json = CliSupport.JsonOption();
+        var command = new Command("sweep", "Measure every model at every batch size and prompt length (time to first token, tokens/s, memory, roofline) into the results table")
+        { models, batch, promptTokens, newTokens, repeats, seed, device, dtype, runs, json };
+        command.SetAction(r => CliSupport.Run(() =>
+        {
+            var options = new SpeedSweepOptions
+            {
+                Models = r.GetValue(models)!.Split(',', StringSplitOptions.TrimEntries), Batches = Sizes("--batch", r.GetValue(batch)!),
+                PromptTokens = Sizes("--prompt-tokens", r.GetValue(promptTokens)!), NewTokens = r.GetValue(newTokens), Repeats = r.GetValue(repeats),
+                Seed = r.GetValue(seed), Device = r.GetValue(device)!, DType = r.GetValue(dtype)!,
+            };
+            options.Validate();
+            var time = DateTime.UtcNow;
+            string runId = $"{time:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
+            var result = SpeedSweep.Run(options, Console.Error.WriteLine);
+            string folder = r.GetValue(runs)!;
+            ResultsTable.Append(folder, SpeedRecords.From(result, runId, time));
+            string table = Path.Combine(folder, ResultsTable.CsvFile);
+            var crossovers = Crossovers(result);
+            if (r.GetValue(json)) CliSupport.PrintJson(new { run_id = runId, results_table = table, sweep = result, crossovers });
+            else PrintSweep(result, crossovers, runId, table);
+            return 0;
+        }));
+        return command;
+    }
+
+    static int[] Sizes(string option, string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .Select(s => int.TryParse(s, out int n) ? n : throw new ArgumentException($"{option}: '{s}' is not a whole number")).ToArray();
+
+    // Every later model against the first, at each prompt length: where its batch decode throughput overtakes.
+    static IReadOnlyList<Crossover> Crossovers(SpeedSweepResult x)
+    {
+        var points = x.Points.Select(ThroughputPoint.BatchDecode).ToArray();
+        var models = x.Points.Select(p => p.Model).Distinct().ToArray();
+        return x.Points.Select(p => p.PromptTokens).Distinct()
+            .SelectMany(prompt => models.Skip(1).Select(m => Crossover.Find(points, m, models[0], prompt))).ToArray();
+    }
+
+    static void PrintSweep(SpeedSweepResult x, IReadOnlyList<Crossover> crossovers, string runId, string table)
+    {
+        var m = x.Machine;
+        Console.WriteLine($"machine: bandwidth {m.BandwidthGBps:F1} GB/s, float32 GEMM {m.Float32GFlops:F0} GFLOP/s, Kit int8 GEMM {m.Int8GOps:F0} GOP/s " +
+            $"({m.InstructionSet}, {m.Threads} threads); new tokens {x.Points[0].NewTokens}, {x.Points[0].Repeats} runs per point, medians");
+        Console.WriteLine("| model | batch | prompt | first token ms | prefill tok/s | decode tok/s per seq | decode tok/s batch | end to end tok/s | peak RSS | weights | prefill of roof | decode GB/s | decode of roof | load |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var p in x.Points)
+        {
+            var t = p.Timings;
+            Console.WriteLine($"| {p.Model} | {p.Batch} | {p.PromptTokens} | {t.TimeToFirstTokenMs.Median:F0} | {p.PrefillTokensPerSecond.Median:F1} | " +
+                $"{t.DecodeTokensPerSecond.Median:F2} | {t.BatchDecodeTokensPerSecond.Median:F2} | {t.EndToEndTokensPerSecond.Median:F2} | {MiB(p.PeakResidentBytes)} | " +
+                $"{MiB(p.WeightBytes)} | {p.Prefill.FractionOfRoofline:P0} ({p.Prefill.Bound}) | {p.Decode.AchievedGBps:F1} | {p.Decode.FractionOfRoofline:P0} ({p.Decode.Bound}) | {p.LoadAverage:F1} |");
+        }
+        foreach (var c in crossovers)
+        {
+            string ratios = string.Join(", ", c.Ratios.Select(r => $"{r.Ratio:F2}× at {r.Batch}"));
+            string verdict = c.Batch is null ? "does not overtake it at any measured batch"
+                : c.EstimatedBatch is double at ? $"overtakes it from batch {c.Batch} (ratio 1 at ≈ {at:F1})" : $"is ahead from batch {c.Batch}, the smallest measured";
+            Console.WriteLine($"{c.Challenger} against {c.Incumbent}, prompt {c.PromptTokens}: batch decode {ratios}; {verdict}");
+        }
+        Console.WriteLine($"run {runId}: {x.Points.Count} points appended to {table}");
     }
 
     static Command LlamaCpp()

@@ -90,7 +90,7 @@ public static class InferenceBenchmark
         return Directory.EnumerateFiles(folder, "*.safetensors").Sum(f => new FileInfo(f).Length);
     }
 
-    static string FormatOf(string model, string folder) =>
+    internal static string FormatOf(string model, string folder) =>
         File.Exists(model) && GgufImporter.IsGgufFile(model) ? "gguf"
         : CompressedTensorsReader.IsCompressedTensors(folder) ? "compressed-tensors" : "safetensors";
 

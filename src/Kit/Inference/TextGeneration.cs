@@ -12,7 +12,7 @@ public static class TextGeneration
     public static GenerationResult Generate(this LanguageModel lm, string prompt, GenerationOptions? options = null,
         Action<GeneratedToken>? onToken = null) => lm.Generate(new[] { prompt }, options, onToken)[0];
 
-    /// <summary>Continues every prompt in one left-padded batch.</summary>
+    /// <summary>Continues every prompt in one batch, each prompt with its own KV cache (<see cref="BatchDecoder"/>).</summary>
     public static IReadOnlyList<GenerationResult> Generate(this LanguageModel lm, IReadOnlyList<string> prompts,
         GenerationOptions? options = null, Action<GeneratedToken>? onToken = null)
     {
@@ -24,7 +24,7 @@ public static class TextGeneration
         var stops = (options.StopTokenIds ?? tok.EosIds).ToHashSet();
         var decoders = prompts.Select(_ => tok.CreateStreamingDecoder()).ToArray();
         var texts = prompts.Select(_ => new System.Text.StringBuilder()).ToArray();
-        var ids = TokenGenerator.Generate(lm.Model, encoded, options, stops, tok.PadId ?? tok.EosIds.FirstOrDefault(), (s, id) =>
+        var ids = TokenGenerator.Generate(lm.Model, encoded, options, stops, (s, id) =>
         {
             string piece = decoders[s].Push(id);
             texts[s].Append(piece);

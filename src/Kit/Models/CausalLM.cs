@@ -89,6 +89,31 @@ public sealed class CausalLM : nn.Module
     }
 
     /// <summary>
+    /// Runs B sequences that each keep their own cache (<paramref name="caches"/>[b], batch 1) on
+    /// <paramref name="inputIds"/> [B, T]: sequence b's tokens continue after the positions its cache holds, so
+    /// sequences of different lengths step together without padding, and a sequence can join or leave between
+    /// steps. Returns logits [B, T, vocab] (or [B, 1, vocab] when <paramref name="lastOnly"/>).
+    /// </summary>
+    public Tensor Forward(Tensor inputIds, IReadOnlyList<KvCache> caches, bool lastOnly = false)
+    {
+        using var scope = NewDisposeScope();
+        long b = inputIds.shape[0], t = inputIds.shape[1];
+        if (caches.Count != b) throw new ArgumentException($"{b} sequences need {b} caches, got {caches.Count}", nameof(caches));
+        if (caches.Any(c => c.Mask is not null))
+            throw new ArgumentException("a per-sequence cache holds one unpadded sequence; this one carries a padding mask from a batched pass", nameof(caches));
+        var inputs = SequenceAttentionInputs.Create(Config, Model.Rotary, caches.Select(c => c.Length).ToArray(), t, DType, Device);
+        var h = Model.EmbedTokens.call(inputIds.to(Device));
+        var layerCaches = new LayerKvCache[b];
+        for (int i = 0; i < Model.Layers.Count; i++)
+        {
+            for (int s = 0; s < b; s++) layerCaches[s] = caches[s][i];
+            h = Model.Layers[i].Forward(h, inputs, layerCaches);
+        }
+        if (lastOnly) h = h[.., (int)(t - 1)..];
+        return LmHead.call(Model.Norm.call(h)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// Additive attention mask [B, 1, T, past+T] for <paramref name="fullMask"/> [B, past+T] (1 = real token):
     /// causal, padding keys hidden, and Mistral's sliding window; float32 (float64 for float64 models).
     /// </summary>

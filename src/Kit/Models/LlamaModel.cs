@@ -182,19 +182,49 @@ public sealed class Attention : nn.Module
     public Tensor Forward(Tensor x, AttentionInputs inputs, LayerKvCache? cache)
     {
         using var scope = NewDisposeScope();
-        long b = x.shape[0], t = x.shape[1];
-        int group = heads / kvHeads;
-        var q = RotaryEmbedding.Apply(QProj.call(x).view(b, t, heads, headDim), inputs.Cos, inputs.Sin);
-        var k = RotaryEmbedding.Apply(KProj.call(x).view(b, t, kvHeads, headDim), inputs.Cos, inputs.Sin).transpose(1, 2);
-        var v = VProj.call(x).view(b, t, kvHeads, headDim).transpose(1, 2);
+        var (q, k, v) = Project(x, inputs.Cos, inputs.Sin);
         if (cache is not null) (k, v) = cache.Append(k, v);
+        return OProj.call(Attend(q, k, v, inputs.Mask)).MoveToOuterDisposeScope();
+    }
 
+    /// <summary>
+    /// Attends <paramref name="x"/> [B, T, hidden], where row b belongs to a sequence with its own cache
+    /// <paramref name="caches"/>[b] (batch 1): the projections see all B·T rows at once, attention runs per
+    /// sequence over that sequence's keys only, so no sequence ever reads padding.
+    /// </summary>
+    public Tensor Forward(Tensor x, SequenceAttentionInputs inputs, IReadOnlyList<LayerKvCache> caches)
+    {
+        using var scope = NewDisposeScope();
+        var (q, k, v) = Project(x, inputs.Cos, inputs.Sin);
+        var y = new Tensor[caches.Count];
+        for (int s = 0; s < y.Length; s++)
+        {
+            var (keys, values) = caches[s].Append(k.narrow(0, s, 1), v.narrow(0, s, 1));
+            y[s] = Attend(q.narrow(0, s, 1), keys, values, inputs.Masks[s]);
+        }
+        return OProj.call(y.Length == 1 ? y[0] : cat(y, 0)).MoveToOuterDisposeScope();
+    }
+
+    // q [B, T, heads, head_dim]; k and v [B, kv_heads, T, head_dim], rotated.
+    (Tensor Q, Tensor K, Tensor V) Project(Tensor x, Tensor cos, Tensor sin)
+    {
+        long b = x.shape[0], t = x.shape[1];
+        var q = RotaryEmbedding.Apply(QProj.call(x).view(b, t, heads, headDim), cos, sin);
+        var k = RotaryEmbedding.Apply(KProj.call(x).view(b, t, kvHeads, headDim), cos, sin).transpose(1, 2);
+        var v = VProj.call(x).view(b, t, kvHeads, headDim).transpose(1, 2);
+        return (q, k, v);
+    }
+
+    // q [B, T, heads, head_dim] over keys and values [B, kv_heads, S, head_dim] → [B, T, heads·head_dim].
+    Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor? mask)
+    {
+        long b = q.shape[0], t = q.shape[1];
+        int group = heads / kvHeads;
         // Query head kv·group + g reads key/value head kv. Stacking a group's queries as extra rows (t, g) of
         // its kv head lets every head read the keys in place instead of from `group` copies of the cache.
         var grouped = q.view(b, t, kvHeads, group, headDim).permute(0, 2, 1, 3, 4).reshape(b, kvHeads, t * group, headDim);
-        var y = nn.functional.scaled_dot_product_attention(grouped, k, v, inputs.Mask);       // scale 1/√head_dim
-        y = y.reshape(b, kvHeads, t, group, headDim).permute(0, 2, 1, 3, 4).reshape(b, t, heads * headDim);
-        return OProj.call(y).MoveToOuterDisposeScope();
+        var y = nn.functional.scaled_dot_product_attention(grouped, k, v, mask);       // scale 1/√head_dim
+        return y.reshape(b, kvHeads, t, group, headDim).permute(0, 2, 1, 3, 4).reshape(b, t, heads * headDim);
     }
 }
 
@@ -262,6 +292,14 @@ public sealed class DecoderLayer : nn.Module
     {
         using var scope = NewDisposeScope();
         var h = x + SelfAttn.Forward(InputLayerNorm.call(x), inputs, cache);
+        return (h + Mlp.call(PostAttentionLayerNorm.call(h))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Runs the layer on hidden states [B, T, hidden] of B sequences that each have their own cache.</summary>
+    public Tensor Forward(Tensor x, SequenceAttentionInputs inputs, IReadOnlyList<LayerKvCache> caches)
+    {
+        using var scope = NewDisposeScope();
+        var h = x + SelfAttn.Forward(InputLayerNorm.call(x), inputs, caches);
         return (h + Mlp.call(PostAttentionLayerNorm.call(h))).MoveToOuterDisposeScope();
     }
 

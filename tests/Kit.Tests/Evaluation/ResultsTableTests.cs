@@ -22,7 +22,7 @@ public sealed class ResultsTableTests
         var frame = ResultsTable.Append(runs, Run("b", "/m/w4a16"));
         Assert.Equal(4, frame.Rows.Count);
         Assert.Equal(Run("a", "/m/dense").Concat(Run("b", "/m/w4a16")), ResultsTable.Read(runs));
-        Assert.Equal("run_id,time,model,baseline,task,metric,value,stderr,count,limit,add_bos_token", File.ReadLines(Path.Combine(runs, ResultsTable.CsvFile)).First());
+        Assert.Equal("run_id,time,model,baseline,task,metric,value,stderr,count,limit,add_bos_token,kind,batch,prompt_tokens,new_tokens", File.ReadLines(Path.Combine(runs, ResultsTable.CsvFile)).First());
         Assert.Empty(Directory.EnumerateFiles(runs, "*.tmp"));
     }
 
@@ -56,7 +56,32 @@ public sealed class ResultsTableTests
 
         ResultsTable.Append(runs, Run("a", "m1"));
         Assert.Equal(new[] { old }.Concat(Run("a", "m1")), ResultsTable.Read(runs));
-        Assert.EndsWith(",limit,add_bos_token", File.ReadLines(Path.Combine(runs, ResultsTable.CsvFile)).First());
+        Assert.EndsWith(",limit,add_bos_token,kind,batch,prompt_tokens,new_tokens", File.ReadLines(Path.Combine(runs, ResultsTable.CsvFile)).First());
+    }
+
+    [Fact]
+    public void A_table_from_before_the_speed_columns_reads_as_accuracy_rows_and_takes_speed_rows()
+    {
+        string runs = TestPaths.NewTempDir();
+        File.WriteAllText(Path.Combine(runs, ResultsTable.CsvFile), """
+            run_id,time,model,baseline,task,metric,value,stderr,count,limit,add_bos_token
+            old,2026-11-28T10:00:00.250Z,m0,,piqa,acc,0.5,0.1,10,10,auto:true
+
+            """.Replace("\r", ""));
+        var old = Assert.Single(ResultsTable.Read(runs));
+        Assert.Equal(new EvaluationRecord("old", T0, "m0", null, "piqa", "acc", 0.5, 0.1, 10, 10, "auto:true"), old);
+        Assert.Equal(ResultKinds.Accuracy, old.Kind);
+
+        var speed = new EvaluationRecord("s", T0, "m0", null, "speed", "decode_tokens_per_s", 41.5, double.NaN, 3, null,
+            Kind: ResultKinds.Speed, Batch: 4, PromptTokens: 128, NewTokens: 16);
+        var frame = ResultsTable.Append(runs, [speed]);
+        Assert.Equal(new[] { old, speed }, ResultsTable.Read(runs));
+        Assert.Equal(new[] { "accuracy", "speed" }, frame.Columns["kind"].Cast<string>());
+        Assert.Equal(new long?[] { null, 4 }, frame.Columns["batch"].Cast<long?>());
+        using var file = new ParquetFileReader(Path.Combine(runs, ResultsTable.ParquetFile));
+        using var group = file.RowGroup(0);
+        Assert.Equal(new[] { "accuracy", "speed" }, group.Column(11).LogicalReader<string>().ReadAll(2));
+        Assert.Equal(new long?[] { null, 128 }, group.Column(13).LogicalReader<long?>().ReadAll(2));
     }
 
     [Fact]

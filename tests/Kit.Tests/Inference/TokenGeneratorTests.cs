@@ -35,7 +35,7 @@ public sealed class TokenGeneratorTests
         var options = new GenerationOptions { MaxNewTokens = 6 };
         var alone = prompts.Select(p => TokenGenerator.Generate(model, new[] { p }, options, new HashSet<int>())[0].TokenIds).ToArray();
 
-        var batch = TokenGenerator.Generate(model, prompts, options, new HashSet<int>(), padId: 0);
+        var batch = TokenGenerator.Generate(model, prompts, options, new HashSet<int>());
         Assert.Equal(alone[0], batch[0].TokenIds);
         Assert.Equal(alone[1], batch[1].TokenIds);
 

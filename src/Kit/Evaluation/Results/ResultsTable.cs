@@ -17,11 +17,12 @@ public static class ResultsTable
     /// <summary>The Parquet file's name in the runs folder.</summary>
     public const string ParquetFile = "results.parquet";
 
-    static readonly string[] Columns = ["run_id", "time", "model", "baseline", "task", "metric", "value", "stderr", "count", "limit", "add_bos_token"];
+    static readonly string[] Columns = ["run_id", "time", "model", "baseline", "task", "metric", "value", "stderr", "count", "limit", "add_bos_token",
+        "kind", "batch", "prompt_tokens", "new_tokens"];
     static readonly Type[] ColumnTypes = [typeof(string), typeof(string), typeof(string), typeof(string), typeof(string), typeof(string),
-        typeof(double), typeof(double), typeof(long), typeof(long), typeof(string)];
-    // Tables written before the BOS policy was recorded lack the last column; they read with it empty.
-    static readonly string[] ColumnsWithoutBos = Columns[..^1];
+        typeof(double), typeof(double), typeof(long), typeof(long), typeof(string), typeof(string), typeof(long), typeof(long), typeof(long)];
+    // Older tables hold a prefix of the columns: without the BOS policy (10), without the speed columns (11).
+    static readonly int[] OlderWidths = [10, 11];
 
     /// <summary>Appends <paramref name="records"/> to the table in <paramref name="runsFolder"/> (created if needed) and returns the whole table.</summary>
     /// <exception cref="InvalidDataException">The folder's existing results.csv is not a Kit results table.</exception>
@@ -46,16 +47,18 @@ public static class ResultsTable
         string path = Path.Combine(runsFolder, CsvFile);
         if (!File.Exists(path)) return [];
         string header = File.ReadLines(path).FirstOrDefault() ?? "";
-        var columns = header == string.Join(',', Columns) ? Columns
-            : header == string.Join(',', ColumnsWithoutBos) ? ColumnsWithoutBos
-            : throw new InvalidDataException($"{path}: expected the columns {string.Join(',', Columns)}, found '{header}'");
-        var frame = DataFrame.LoadCsv(path, columnNames: columns, dataTypes: ColumnTypes[..columns.Length], cultureInfo: CultureInfo.InvariantCulture);
+        int width = OlderWidths.Append(Columns.Length).FirstOrDefault(n => header == string.Join(',', Columns[..n]));
+        if (width == 0) throw new InvalidDataException($"{path}: expected the columns {string.Join(',', Columns)}, found '{header}'");
+        var columns = Columns[..width];
+        var frame = DataFrame.LoadCsv(path, columnNames: columns, dataTypes: ColumnTypes[..width], cultureInfo: CultureInfo.InvariantCulture);
         var records = new List<EvaluationRecord>((int)frame.Rows.Count);
         foreach (var row in frame.Rows)
             records.Add(new EvaluationRecord((string)row[0], DateTime.Parse((string)row[1], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
                 (string)row[2], NullIfEmpty(row[3] as string), (string)row[4], (string)row[5],
                 Number(row[6]), Number(row[7]), (long)row[8], row[9] is long limit ? (int)limit : null,
-                columns.Length > 10 ? NullIfEmpty(row[10] as string) : null));
+                width > 10 ? NullIfEmpty(row[10] as string) : null,
+                width > 11 ? NullIfEmpty(row[11] as string) ?? ResultKinds.Accuracy : ResultKinds.Accuracy,
+                width > 11 ? Int(row[12]) : null, width > 11 ? Int(row[13]) : null, width > 11 ? Int(row[14]) : null));
         return records;
     }
 
@@ -71,7 +74,11 @@ public static class ResultsTable
         new DoubleDataFrameColumn("stderr", records.Select(r => r.StdErr)),
         new Int64DataFrameColumn("count", records.Select(r => r.Count)),
         new Int64DataFrameColumn("limit", records.Select(r => (long?)r.Limit)),
-        new StringDataFrameColumn("add_bos_token", records.Select(r => r.AddBosToken ?? "")));
+        new StringDataFrameColumn("add_bos_token", records.Select(r => r.AddBosToken ?? "")),
+        new StringDataFrameColumn("kind", records.Select(r => r.Kind)),
+        new Int64DataFrameColumn("batch", records.Select(r => (long?)r.Batch)),
+        new Int64DataFrameColumn("prompt_tokens", records.Select(r => (long?)r.PromptTokens)),
+        new Int64DataFrameColumn("new_tokens", records.Select(r => (long?)r.NewTokens)));
 
     static string Time(DateTime t) => t.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 
@@ -80,6 +87,8 @@ public static class ResultsTable
     // Empty cells (a NaN written by an older writer, or a hand-edited file) read back as NaN.
     static double Number(object? cell) => cell is double d ? d : double.NaN;
 
+    static int? Int(object? cell) => cell is long n ? (int)n : null;
+
     static void WriteParquet(IReadOnlyList<EvaluationRecord> records, string path)
     {
         var columns = new Column[]
@@ -87,6 +96,7 @@ public static class ResultsTable
             new Column<string>("run_id"), new Column<string>("time"), new Column<string>("model"), new Column<string?>("baseline"),
             new Column<string>("task"), new Column<string>("metric"), new Column<double>("value"), new Column<double>("stderr"),
             new Column<long>("count"), new Column<long?>("limit"), new Column<string?>("add_bos_token"),
+            new Column<string>("kind"), new Column<long?>("batch"), new Column<long?>("prompt_tokens"), new Column<long?>("new_tokens"),
         };
         using var file = new ParquetFileWriter(path, columns);
         using var group = file.AppendRowGroup();
@@ -101,6 +111,10 @@ public static class ResultsTable
         Write(group, records.Select(r => r.Count));
         Write(group, records.Select(r => (long?)r.Limit));
         Write(group, records.Select(r => r.AddBosToken));
+        Write(group, records.Select(r => r.Kind));
+        Write(group, records.Select(r => (long?)r.Batch));
+        Write(group, records.Select(r => (long?)r.PromptTokens));
+        Write(group, records.Select(r => (long?)r.NewTokens));
         file.Close();
     }
 

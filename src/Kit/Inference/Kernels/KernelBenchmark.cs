@@ -150,7 +150,8 @@ public static class KernelBenchmark
         return sum;
     }
 
-    static PackedWeight RandomPacked(int rows, int columns, QuantizationArgs args)
+    /// <summary>A packed weight of random codes and scales on the grid of <paramref name="args"/>, for timing kernels.</summary>
+    internal static PackedWeight RandomPacked(int rows, int columns, QuantizationArgs args)
     {
         using var scope = NewDisposeScope();
         int groups = args.ScalesPerRow(columns);

@@ -1,0 +1,45 @@
+using static TorchSharp.torch;
+
+namespace Kit.Models;
+
+/// <summary>
+/// What every decoder layer of one pass over several sequences, each with its own KV cache, shares: the rotary
+/// cos and sin at every token's position and, per sequence, the attention mask over its own cached keys plus
+/// the new ones. The tensors belong to the dispose scope that was current when <see cref="Create"/> ran.
+/// </summary>
+/// <param name="Cos">cos of the rotary angles, [B, T, 1, head_dim], in the activations' dtype.</param>
+/// <param name="Sin">sin of the rotary angles with rotate_half's sign, [B, T, 1, head_dim].</param>
+/// <param name="Masks">
+/// Per sequence, the additive mask [1, 1, T·group, cached + T] laid out for grouped-query heads as in
+/// <see cref="AttentionInputs"/>, or null where every cached key is visible (one new token and no sliding window cut).
+/// </param>
+public sealed record SequenceAttentionInputs(Tensor Cos, Tensor Sin, IReadOnlyList<Tensor?> Masks)
+{
+    /// <summary>
+    /// The inputs for <paramref name="t"/> new tokens per sequence, sequence b continuing after
+    /// <paramref name="cached"/>[b] positions, for activations of <paramref name="dtype"/>.
+    /// </summary>
+    public static SequenceAttentionInputs Create(ModelConfig config, RotaryEmbedding rope, IReadOnlyList<long> cached, long t, ScalarType dtype, Device device)
+    {
+        var positions = tensor(cached.ToArray(), device: device).unsqueeze(1) + arange(t, ScalarType.Int64, device).unsqueeze(0);   // [B, T]
+        var (cos, sin) = rope.Angles(positions, dtype);
+        // Sequences at the same length share one mask: a decode step of a batch that started together builds one.
+        var byLength = new Dictionary<long, Tensor?>();
+        var masks = cached.Select(past =>
+        {
+            if (!byLength.TryGetValue(past, out var mask))
+                byLength[past] = mask = Mask(config, past, t, dtype, device);
+            return mask;
+        }).ToArray();
+        return new SequenceAttentionInputs(cos, sin, masks);
+    }
+
+    static Tensor? Mask(ModelConfig config, long past, long t, ScalarType dtype, Device device)
+    {
+        bool windowCuts = config.SlidingWindow is int w && past + t > w;
+        if (t == 1 && !windowCuts) return null;
+        var full = CausalLM.AttentionMask(config, ones(1, past + t, ScalarType.Int64, device), past, t, dtype);   // [1, 1, T, S]
+        int group = config.NumAttentionHeads / config.NumKeyValueHeads;
+        return full.unsqueeze(3).expand(1, 1, t, group, past + t).reshape(1, 1, t * group, past + t);
+    }
+}
