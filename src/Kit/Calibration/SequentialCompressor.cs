@@ -71,6 +71,9 @@ public static class SequentialCompressor
                 for (int i = 0; i < config.NumHiddenLayers; i++)
                 {
                     progress?.Report(new CompressionProgress(i, config.NumHiddenLayers, null, null));
+                    // The previous layer's tensors are freed by now; glibc keeps freed heap memory, so it is handed
+                    // back here, or each layer's would pile on top of the last (see NativeAllocator).
+                    NativeAllocator.ReleaseFreedMemory();
                     using var layer = new DecoderLayer(config, rope, dtype, device);
                     string prefix = $"model.layers.{i}.";
                     CheckpointLoader.Load(layer, prefix, checkpoint, dtype, device);
@@ -145,7 +148,7 @@ public static class SequentialCompressor
             else if (options.QuantizedWeightSink is { } sink && result.Quantized is { } owned) sink(prefix + name, owned.MoveToOuterDisposeScope());
             else result.Quantized?.Dispose();
             var (error, relative) = hessian is null ? (double.NaN, double.NaN) : Errors(original, linear.Weight, hessian.H, seqLen);
-            double sparsity = linear.Weight.eq(0).to_type(ScalarType.Float64).mean().item<double>();
+            double sparsity = linear.Weight.eq(0).sum().item<long>() / (double)linear.Weight.numel();
             reports.Add(new ModuleReport(index, prefix + name, original.shape[0], original.shape[1], error, relative, sparsity,
                 condition, result.Damping, clock.Elapsed.TotalSeconds));
             progress?.Report(new CompressionProgress(index, layers, prefix + name, relative));
