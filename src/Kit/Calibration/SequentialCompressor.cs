@@ -147,7 +147,7 @@ public static class SequentialCompressor
             if (keep is not null && result.Quantized is { } q) keep[prefix + name] = q.MoveToOuterDisposeScope();
             else if (options.QuantizedWeightSink is { } sink && result.Quantized is { } owned) sink(prefix + name, owned.MoveToOuterDisposeScope());
             else result.Quantized?.Dispose();
-            var (error, relative) = hessian is null ? (double.NaN, double.NaN) : Errors(original, linear.Weight, hessian.H, seqLen);
+            var (error, relative) = hessian is null ? ((double?)null, (double?)null) : Errors(original, linear.Weight, hessian.H, seqLen);
             double sparsity = linear.Weight.eq(0).sum().item<long>() / (double)linear.Weight.numel();
             reports.Add(new ModuleReport(index, prefix + name, original.shape[0], original.shape[1], error, relative, sparsity,
                 condition, result.Damping, clock.Elapsed.TotalSeconds));
