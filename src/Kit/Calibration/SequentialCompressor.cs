@@ -85,6 +85,7 @@ public static class SequentialCompressor
                         {
                             CompressGroup(layer, i, prefix, group, solverRecipe, batches, seqLen, options, reports, progress, config.NumHiddenLayers,
                                 writer is null ? null : quantized);
+                            NativeAllocator.ReleaseFreedMemory();
                             peak.Sample();
                         }
                         batches.Propagate(layer);
@@ -290,7 +291,11 @@ public static class SequentialCompressor
     /// <summary>Thrown by a capture hook once it has what it needs (llm-compressor's EarlyStopException).</summary>
     sealed class EarlyStop : Exception;
 
-    /// <summary>The calibration activations of the current layer, run through it batch by batch.</summary>
+    /// <summary>
+    /// The calibration activations of the current layer, run through it batch by batch. Each batch's temporaries
+    /// are freed and their heap pages handed back before the next: the pipeline holds one layer's working set,
+    /// not the heap's high-water mark (see <see cref="NativeAllocator"/>).
+    /// </summary>
     sealed class Batches(Tensor hidden, int batchSize, Tensor positions, Tensor mask, PeakMemory peak)
     {
         public long Count => hidden.shape[0] == 0 || hidden.dim() < 3 ? 0 : hidden.shape[0];
@@ -300,10 +305,13 @@ public static class SequentialCompressor
         {
             for (long b = 0; b < Count; b += batchSize)
             {
-                using var scope = NewDisposeScope();
-                try { layer.Forward(hidden[(int)b..(int)Math.Min(Count, b + batchSize)], positions, mask, null); }
-                catch (EarlyStop) { }
-                peak.Sample();
+                using (NewDisposeScope())
+                {
+                    try { layer.Forward(hidden[(int)b..(int)Math.Min(Count, b + batchSize)], positions, mask, null); }
+                    catch (EarlyStop) { }
+                    peak.Sample();
+                }
+                NativeAllocator.ReleaseFreedMemory();
             }
         }
 
@@ -312,10 +320,13 @@ public static class SequentialCompressor
         {
             for (long b = 0; b < Count; b += batchSize)
             {
-                using var scope = NewDisposeScope();
-                var slice = hidden[(int)b..(int)Math.Min(Count, b + batchSize)];
-                slice.copy_(layer.Forward(slice, positions, mask, null));
-                peak.Sample();
+                using (NewDisposeScope())
+                {
+                    var slice = hidden[(int)b..(int)Math.Min(Count, b + batchSize)];
+                    slice.copy_(layer.Forward(slice, positions, mask, null));
+                    peak.Sample();
+                }
+                NativeAllocator.ReleaseFreedMemory();
             }
         }
     }
