@@ -9,6 +9,9 @@ namespace Kit.Cli.Commands;
 /// <summary><c>kit quantize</c>: compress a model layer by layer and write the compressed model folder.</summary>
 internal static class QuantizeCommand
 {
+    /// <summary>What the report says where an error needs calibration data that the run did not have.</summary>
+    internal const string NotMeasured = "no calibration data: error not measured";
+
     public static Command Create()
     {
         var model = CliSupport.RequiredModelOption();
@@ -51,7 +54,9 @@ internal static class QuantizeCommand
             Action<string>? log = asJson ? null : Console.Error.WriteLine;
             var progress = asJson ? null : new SyncProgress<CompressionProgress>(p =>
             {
-                if (p.Module is not null) Console.Error.WriteLine($"layer {p.Layer + 1}/{p.Layers}  {p.Module,-36} relative error {p.RelativeError:E2}");
+                if (p.Module is not null)
+                    Console.Error.WriteLine($"layer {p.Layer + 1}/{p.Layers}  {p.Module,-36} " +
+                        (p.RelativeError is { } error ? $"relative error {error:E2}" : NotMeasured));
             });
             var saveFormat = r.GetValue(format)!.ToLowerInvariant() switch
             {
@@ -66,8 +71,9 @@ internal static class QuantizeCommand
             if (asJson) CliSupport.PrintJson(report);
             else
             {
-                double meanRelative = report.Modules.Where(m => !double.IsNaN(m.RelativeError)).Select(m => m.RelativeError).DefaultIfEmpty(double.NaN).Average();
-                Console.WriteLine($"compressed {report.Modules.Count} modules in {report.Seconds:F1} s (mean relative error {meanRelative:E2}, " +
+                var measured = report.Modules.Where(m => m.RelativeError is not null).Select(m => m.RelativeError!.Value).ToList();
+                string error = measured.Count > 0 ? $"mean relative error {measured.Average():E2}" : NotMeasured;
+                Console.WriteLine($"compressed {report.Modules.Count} modules in {report.Seconds:F1} s ({error}, " +
                     $"peak memory {report.PeakAnonymousBytes / 1048576.0:F0} MiB held, {report.PeakWorkingSetBytes / 1048576.0:F0} MiB resident with the mapped checkpoint); wrote {report.OutputFolder}");
             }
             return 0;

@@ -7,13 +7,13 @@ namespace Kit.Calibration;
 /// <param name="Module">Full module name, e.g. model.layers.3.self_attn.q_proj.</param>
 /// <param name="Rows">Output features.</param>
 /// <param name="Columns">Input features.</param>
-/// <param name="ErrorPerToken">‖WX − ŴX‖² per calibration token (from the Hessian: tr(ΔW H ΔWᵀ) / 2L).</param>
-/// <param name="RelativeError">‖WX − ŴX‖² / ‖WX‖².</param>
+/// <param name="ErrorPerToken">‖WX − ŴX‖² per calibration token (from the Hessian: tr(ΔW H ΔWᵀ) / 2L); null without calibration data, which it needs.</param>
+/// <param name="RelativeError">‖WX − ŴX‖² / ‖WX‖²; null without calibration data (RTN or magnitude pruning run without samples).</param>
 /// <param name="Sparsity">Fraction of weights that are exactly zero afterwards.</param>
 /// <param name="HessianCondition">Condition number of the damped Hessian, or null when not computed.</param>
 /// <param name="Damping">The damping actually used (after any retries), as a fraction of mean diag H.</param>
 /// <param name="Seconds">Time spent compressing this module.</param>
-public sealed record ModuleReport(int Layer, string Module, long Rows, long Columns, double ErrorPerToken, double RelativeError,
+public sealed record ModuleReport(int Layer, string Module, long Rows, long Columns, double? ErrorPerToken, double? RelativeError,
     double Sparsity, double? HessianCondition, double Damping, double Seconds);
 
 /// <summary>The outcome of compressing a model.</summary>
@@ -32,5 +32,5 @@ public sealed record CompressionReport(CompressionRecipe Recipe, IReadOnlyList<M
 /// <param name="Layer">Layer being compressed.</param>
 /// <param name="Layers">Layers in the model.</param>
 /// <param name="Module">Module just compressed, or null while capturing inputs.</param>
-/// <param name="RelativeError">Its relative error, when one was just compressed.</param>
+/// <param name="RelativeError">Its relative error, when one was just compressed with calibration data; otherwise null.</param>
 public sealed record CompressionProgress(int Layer, int Layers, string? Module, double? RelativeError);

@@ -71,6 +71,9 @@ public static class SequentialCompressor
                 for (int i = 0; i < config.NumHiddenLayers; i++)
                 {
                     progress?.Report(new CompressionProgress(i, config.NumHiddenLayers, null, null));
+                    // The previous layer's tensors are freed by now; glibc keeps freed heap memory, so it is handed
+                    // back here, or each layer's would pile on top of the last (see NativeAllocator).
+                    NativeAllocator.ReleaseFreedMemory();
                     using var layer = new DecoderLayer(config, rope, dtype, device);
                     string prefix = $"model.layers.{i}.";
                     CheckpointLoader.Load(layer, prefix, checkpoint, dtype, device);
@@ -82,6 +85,7 @@ public static class SequentialCompressor
                         {
                             CompressGroup(layer, i, prefix, group, solverRecipe, batches, seqLen, options, reports, progress, config.NumHiddenLayers,
                                 writer is null ? null : quantized);
+                            NativeAllocator.ReleaseFreedMemory();
                             peak.Sample();
                         }
                         batches.Propagate(layer);
@@ -144,8 +148,8 @@ public static class SequentialCompressor
             if (keep is not null && result.Quantized is { } q) keep[prefix + name] = q.MoveToOuterDisposeScope();
             else if (options.QuantizedWeightSink is { } sink && result.Quantized is { } owned) sink(prefix + name, owned.MoveToOuterDisposeScope());
             else result.Quantized?.Dispose();
-            var (error, relative) = hessian is null ? (double.NaN, double.NaN) : Errors(original, linear.Weight, hessian.H, seqLen);
-            double sparsity = linear.Weight.eq(0).to_type(ScalarType.Float64).mean().item<double>();
+            var (error, relative) = hessian is null ? ((double?)null, (double?)null) : Errors(original, linear.Weight, hessian.H, seqLen);
+            double sparsity = linear.Weight.eq(0).sum().item<long>() / (double)linear.Weight.numel();
             reports.Add(new ModuleReport(index, prefix + name, original.shape[0], original.shape[1], error, relative, sparsity,
                 condition, result.Damping, clock.Elapsed.TotalSeconds));
             progress?.Report(new CompressionProgress(index, layers, prefix + name, relative));
@@ -287,7 +291,11 @@ public static class SequentialCompressor
     /// <summary>Thrown by a capture hook once it has what it needs (llm-compressor's EarlyStopException).</summary>
     sealed class EarlyStop : Exception;
 
-    /// <summary>The calibration activations of the current layer, run through it batch by batch.</summary>
+    /// <summary>
+    /// The calibration activations of the current layer, run through it batch by batch. Each batch's temporaries
+    /// are freed and their heap pages handed back before the next: the pipeline holds one layer's working set,
+    /// not the heap's high-water mark (see <see cref="NativeAllocator"/>).
+    /// </summary>
     sealed class Batches(Tensor hidden, int batchSize, Tensor positions, Tensor mask, PeakMemory peak)
     {
         public long Count => hidden.shape[0] == 0 || hidden.dim() < 3 ? 0 : hidden.shape[0];
@@ -297,10 +305,13 @@ public static class SequentialCompressor
         {
             for (long b = 0; b < Count; b += batchSize)
             {
-                using var scope = NewDisposeScope();
-                try { layer.Forward(hidden[(int)b..(int)Math.Min(Count, b + batchSize)], positions, mask, null); }
-                catch (EarlyStop) { }
-                peak.Sample();
+                using (NewDisposeScope())
+                {
+                    try { layer.Forward(hidden[(int)b..(int)Math.Min(Count, b + batchSize)], positions, mask, null); }
+                    catch (EarlyStop) { }
+                    peak.Sample();
+                }
+                NativeAllocator.ReleaseFreedMemory();
             }
         }
 
@@ -309,10 +320,13 @@ public static class SequentialCompressor
         {
             for (long b = 0; b < Count; b += batchSize)
             {
-                using var scope = NewDisposeScope();
-                var slice = hidden[(int)b..(int)Math.Min(Count, b + batchSize)];
-                slice.copy_(layer.Forward(slice, positions, mask, null));
-                peak.Sample();
+                using (NewDisposeScope())
+                {
+                    var slice = hidden[(int)b..(int)Math.Min(Count, b + batchSize)];
+                    slice.copy_(layer.Forward(slice, positions, mask, null));
+                    peak.Sample();
+                }
+                NativeAllocator.ReleaseFreedMemory();
             }
         }
     }

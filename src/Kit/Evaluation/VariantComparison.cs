@@ -37,9 +37,9 @@ public static class VariantComparison
             string folder = Path.Combine(runsFolder, Slug(name));
             var report = ModelCompression.Compress(model, folder, recipe, recipe.NeedsCalibration || calibration is not null ? calibration : null,
                 new SequentialOptions { Overwrite = true, Format = OutputFormat.Dense });
-            var measured = report.Modules.Where(m => !double.IsNaN(m.RelativeError)).ToList();
+            var measured = report.Modules.Where(m => m.RelativeError is not null).ToList();
             results.Add(new VariantResult(name, recipe, PerplexityOf(folder, text, seqLen),
-                measured.Count == 0 ? double.NaN : measured.Average(m => m.RelativeError),
+                measured.Count == 0 ? double.NaN : measured.Average(m => m.RelativeError!.Value),
                 report.Modules.Average(m => m.Sparsity), report.Seconds, report.OutputFolder));
         }
         return results;

@@ -27,15 +27,28 @@ public static class CheckpointLoader
                 if (optional?.Invoke(key) == true) continue;
                 throw new InvalidDataException($"{checkpoint.Folder}: checkpoint has no tensor '{key}' that this model's config.json needs");
             }
-            using var scope = NewDisposeScope();
-            var loaded = checkpoint.Load(key, dtype, device);
-            if (!loaded.shape.SequenceEqual(parameter.shape))
-                throw new InvalidDataException($"{checkpoint.Folder}: tensor '{key}' has shape [{string.Join(", ", loaded.shape)}], " +
+            var info = checkpoint.Info(key);
+            if (!info.Shape.SequenceEqual(parameter.shape))
+                throw new InvalidDataException($"{checkpoint.Folder}: tensor '{key}' has shape [{string.Join(", ", info.Shape)}], " +
                     $"config.json implies [{string.Join(", ", parameter.shape)}]");
-            if (!loaded.isfinite().all().item<bool>())
-                throw new InvalidDataException($"{checkpoint.Folder}: tensor '{key}' contains NaN or infinite values");
-            parameter.copy_(loaded);
+            // A tensor stored as the parameter wants it is checked on its stored bits and copied straight out
+            // of the map; a conversion is checked afterwards, since it can overflow (float32 → float16).
+            if (SafetensorsFile.CanCopyInto(info, parameter))
+            {
+                if (!checkpoint.AllFinite(key)) throw NotFinite(checkpoint, key);
+                checkpoint.CopyInto(key, parameter);
+            }
+            else
+            {
+                using var scope = NewDisposeScope();
+                var loaded = checkpoint.Load(key, dtype, device);
+                if (!loaded.isfinite().all().item<bool>()) throw NotFinite(checkpoint, key);
+                parameter.copy_(loaded);
+            }
             progress?.Report(++done / (double)parameters.Count);
         }
     }
+
+    static InvalidDataException NotFinite(SafetensorsCheckpoint checkpoint, string key) =>
+        new($"{checkpoint.Folder}: tensor '{key}' contains NaN or infinite values");
 }

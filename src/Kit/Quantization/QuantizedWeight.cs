@@ -28,12 +28,30 @@ public sealed record QuantizedWeight(Tensor Codes, Tensor Scale, Tensor ZeroPoin
     public Tensor Dequantize(ScalarType dtype = ScalarType.Float32)
     {
         using var scope = NewDisposeScope();
-        var index = GIdx.to_type(ScalarType.Int64);
-        var scale = Scale.shape[1] == 1 ? Scale : Scale.index_select(1, index);
-        var zero = ZeroPoint.shape[1] == 1 ? ZeroPoint : ZeroPoint.index_select(1, index);
-        var codes = Args.Type == QuantizationType.Float ? Fp8E4M3.Decode(Codes) : Codes.to_type(ScalarType.Float32);
-        var values = (codes - zero.to_type(ScalarType.Float32)) * scale.expand(Codes.shape);
+        // The codes' float copy is the only full-size temporary: grids are applied to it in place, per group
+        // through a [rows, groups, columns per group] view when the groups are whole and in order.
+        var values = Args.Type == QuantizationType.Float ? Fp8E4M3.Decode(Codes) : Codes.to_type(ScalarType.Float32);
+        var zero = ZeroPoint.to_type(ScalarType.Float32);
+        long rows = Codes.shape[0], columns = Codes.shape[1], groups = Scale.shape[1];
+        if (groups == 1)
+            values.sub_(zero).mul_(Scale);
+        else if (InOrder(columns, groups))
+            values.view(rows, groups, columns / groups).sub_(zero.unsqueeze(2)).mul_(Scale.unsqueeze(2));
+        else
+        {
+            var index = GIdx.to_type(ScalarType.Int64);
+            values.sub_(zero.index_select(1, index)).mul_(Scale.index_select(1, index));
+        }
         return values.to_type(dtype).MoveToOuterDisposeScope();
+    }
+
+    // Whether column j belongs to group j / (columns / groups), as without act-order.
+    bool InOrder(long columns, long groups)
+    {
+        if (columns % groups != 0) return false;
+        using var scope = NewDisposeScope();
+        var plain = arange(columns, ScalarType.Int64, GIdx.device).div(columns / groups, RoundingMode.floor);
+        return plain.eq(GIdx.to_type(ScalarType.Int64)).all().item<bool>();
     }
 
     /// <summary>Keeps the tensors alive past the caller's dispose scope.</summary>

@@ -68,9 +68,10 @@ public static class Quantizer
     {
         using var scope = NewDisposeScope();
         var x = w.dtype == ScalarType.Float64 ? w : w.to_type(ScalarType.Float32);
+        // In place after the division: each step would otherwise be another copy of the whole weight.
         var codes = args.Type == QuantizationType.Float
             ? Fp8E4M3.Round(x / p.Scale)
-            : ((x / p.Scale).round() + p.ZeroPoint).clamp(args.QMin, args.QMax);
+            : (x / p.Scale).round_().add_(p.ZeroPoint).clamp_(args.QMin, args.QMax);
         return codes.MoveToOuterDisposeScope();
     }
 

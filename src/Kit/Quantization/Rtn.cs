@@ -9,9 +9,20 @@ public static class Rtn
     public static QuantizedWeight Quantize(Tensor w, QuantizationArgs args)
     {
         using var scope = NewDisposeScope();
-        long columns = w.shape[1];
+        long rows = w.shape[0], columns = w.shape[1];
         int groups = args.ScalesPerRow(columns);
         int perScale = args.ColumnsPerScale(columns);
+        var gIdx = (arange(columns, ScalarType.Int64, w.device) / perScale).to_type(ScalarType.Int32);
+        if (groups > 1 && columns == (long)groups * perScale)
+        {
+            // Whole groups: each group of each row becomes a row of its own, so one fit and one snap cover the
+            // matrix (the same per-row arithmetic as group by group, without a copy of every group).
+            var rowsOfGroups = w.contiguous().view(rows * groups, perScale);
+            var fit = Quantizer.Fit(rowsOfGroups, args);
+            var snapped = Quantizer.Quantize(rowsOfGroups, fit, args).view(rows, columns);
+            return QuantizedWeight.FromGridCodes(snapped, fit.Scale.view(rows, groups), fit.ZeroPoint.view(rows, groups), gIdx, args)
+                .MoveToOuterDisposeScope();
+        }
         var codes = new List<Tensor>();
         var scales = new List<Tensor>();
         var zeros = new List<Tensor>();
@@ -23,7 +34,6 @@ public static class Rtn
             scales.Add(p.Scale);
             zeros.Add(p.ZeroPoint);
         }
-        var gIdx = (arange(columns, ScalarType.Int64, w.device) / perScale).to_type(ScalarType.Int32);
         return QuantizedWeight.FromGridCodes(cat(codes, 1), cat(scales, 1), cat(zeros, 1), gIdx, args).MoveToOuterDisposeScope();
     }
 }

@@ -1,37 +1,40 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Kit.Runtime;
 
 /// <summary>
-/// Makes freed tensor memory go back to the operating system on Linux.
+/// Hands freed tensor memory back to the operating system on Linux, when asked, without changing how the
+/// process allocates.
 /// </summary>
 /// <remarks>
-/// libtorch allocates CPU tensors with glibc's malloc. After a large block is freed, glibc raises its
-/// mmap threshold, so later large tensors come from the heap and are kept after being freed: layer-by-layer
-/// compression of stories260K with 128 calibration samples peaked at 1.1 GiB instead of 0.3 GiB.
-/// A fixed threshold of 64 KiB keeps every large tensor in its own mapping, unmapped when freed.
+/// libtorch allocates CPU tensors with glibc's malloc. After a large block is freed, glibc raises its mmap
+/// threshold, so later large tensors come from the heap and stay there after being freed: layer-by-layer
+/// compression of stories260K with 128 calibration samples peaked at 1.1 GiB instead of 0.3 GiB. Kit once
+/// fixed the threshold at 64 KiB for the whole process at library load, which kept every large tensor in a
+/// mapping of its own but made each allocation a fresh mapping whose pages the kernel faults in and zeroes:
+/// RTN of TinyLlama-1.1B spent most of its time in the kernel. A library must not change its host's allocator
+/// policy, so the layer-by-layer pipeline calls <see cref="ReleaseFreedMemory"/> at its boundaries instead,
+/// which returns the freed heap pages (<c>malloc_trim</c>) and leaves the thresholds alone.
 /// </remarks>
 public static class NativeAllocator
 {
-    const int MmapThreshold = -3; // M_MMAP_THRESHOLD in malloc.h
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    static extern int MallocTrim(nuint pad);
 
-    [DllImport("libc", EntryPoint = "mallopt")]
-    static extern int Mallopt(int parameter, int value);
+    static bool unavailable;
 
-    /// <summary>Whether the threshold was set (false off glibc).</summary>
-    public static bool Configured { get; private set; }
-
-    /// <summary>Sets glibc's mmap threshold to 64 KiB; does nothing elsewhere. Safe to call more than once.</summary>
-    public static void Configure()
+    /// <summary>
+    /// Returns the free pages of every malloc arena to the operating system (glibc's <c>malloc_trim(0)</c>).
+    /// True when memory was released; false when there was none to release, or off glibc, where it does nothing.
+    /// </summary>
+    public static bool ReleaseFreedMemory()
     {
-        if (Configured || !OperatingSystem.IsLinux()) return;
-        try { Configured = Mallopt(MmapThreshold, 64 * 1024) == 1; }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
+        if (unavailable || !OperatingSystem.IsLinux()) return false;
+        try { return MallocTrim(0) == 1; }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            unavailable = true;
+            return false;
+        }
     }
-
-#pragma warning disable CA2255 // The library owns the process's tensor memory policy from its first use.
-    [ModuleInitializer]
-    internal static void OnLoad() => Configure();
-#pragma warning restore CA2255
 }

@@ -1,5 +1,6 @@
 using Kit.Calibration;
 using Kit.Evaluation;
+using Kit.Evaluation.Agreement;
 using Kit.Formats.CompressedTensors;
 using Kit.Models;
 using Kit.Models.Safetensors;
@@ -36,7 +37,7 @@ public sealed class SequentialCompressorTests
         Assert.Equal(5 * 7, report.Modules.Count);
         Assert.Equal("model.layers.0.self_attn.q_proj", report.Modules[0].Module);
         Assert.Equal("model.layers.0.mlp.down_proj", report.Modules[6].Module);
-        Assert.All(report.Modules, m => Assert.InRange(m.RelativeError, 1e-6, 0.2));
+        Assert.All(report.Modules, m => Assert.InRange(m.RelativeError!.Value, 1e-6, 0.2));
 
         using var original = SafetensorsCheckpoint.Open(TestPaths.Stories260K);
         using var compressed = SafetensorsCheckpoint.Open(output);
@@ -54,6 +55,23 @@ public sealed class SequentialCompressorTests
         using var lm = LanguageModel.Load(output, new ModelLoadOptions { Device = "cpu" });
         Assert.True(File.Exists(Path.Combine(output, "kit_compression.json")));
         Assert.Empty(Directory.GetDirectories(Path.GetDirectoryName(output)!, "*.partial-*"));
+    }
+
+    [Fact]
+    public void Rtn_without_calibration_data_reports_errors_as_not_measured_not_nan()
+    {
+        var output = Path.Combine(TestPaths.NewTempDir(), "rtn");
+        var report = SequentialCompressor.Run(TestPaths.Stories260K, output, Rtn4, Array.Empty<int[]>(),
+            new SequentialOptions { Device = "cpu", Format = OutputFormat.Dense });
+        Assert.All(report.Modules, m => { Assert.Null(m.RelativeError); Assert.Null(m.ErrorPerToken); });
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(output, "kit_compression.json")))!;
+        var first = json["Modules"]![0]!.AsObject();
+        Assert.True(first.ContainsKey("RelativeError"));
+        Assert.Null(first["RelativeError"]);
+        Assert.Null(first["ErrorPerToken"]);
+        Assert.DoesNotContain("NaN", File.ReadAllText(Path.Combine(output, "kit_compression.json")));
+        // The evaluation side reads an unmeasured error back as NaN, which it leaves out of its summaries.
+        Assert.All(LayerErrors.Read(output), e => Assert.True(double.IsNaN(e.RelativeError)));
     }
 
     [Fact]

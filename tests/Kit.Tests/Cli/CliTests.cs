@@ -95,6 +95,24 @@ public sealed class QuantizeCliTests
         Assert.Equal(12, g.Json["token_ids"]!.AsArray().Count);
     }
 
+    [Fact]
+    public void Rtn_without_calibration_says_its_errors_were_not_measured()
+    {
+        var cwd = TestPaths.NewTempDir();
+        var text = KitProcess.Run(cwd, "quantize", "--model", TestPaths.Stories260K, "--method", "rtn", "--scheme", "W4A16", "--group-size", "32",
+            "--format", "dense", "--out", Path.Combine(cwd, "text"));
+        Assert.True(text.ExitCode == 0, text.Stderr);
+        Assert.Contains("model.layers.0.self_attn.q_proj", text.Stderr);
+        Assert.Contains("no calibration data: error not measured", text.Stderr);
+        Assert.Contains("no calibration data: error not measured", text.Stdout);
+        Assert.DoesNotContain("NaN", text.Stdout + text.Stderr);
+
+        var json = KitProcess.Run(cwd, "quantize", "--model", TestPaths.Stories260K, "--method", "rtn", "--scheme", "W4A16", "--group-size", "32",
+            "--format", "dense", "--out", Path.Combine(cwd, "json"), "--json");
+        Assert.True(json.ExitCode == 0, json.Stderr);
+        Assert.All(json.Json["modules"]!.AsArray(), m => Assert.Null(m!["relative_error"]));
+    }
+
     [Theory]
     [InlineData("--method gptq --scheme W4A16 --out {o}", "needs calibration data")]
     [InlineData("--method gptq --out {o}", "needs a quantization scheme")]

@@ -78,6 +78,71 @@ public sealed class LanguageModelLoadTests
         Assert.Contains("'model.layers.1.self_attn.k_proj.weight' contains NaN", e.Message);
     }
 
+    [Theory]
+    [InlineData("float32")]
+    [InlineData("bfloat16")]
+    public void Loaded_parameters_equal_the_checkpoint_tensors_bit_for_bit(string dtype)
+    {
+        // float32 takes the direct copy out of the map, bfloat16 the conversion: both must give the stored values.
+        using var lm = LanguageModel.Load(TestPaths.Stories260K, new ModelLoadOptions { Device = "cpu", DType = dtype });
+        using var checkpoint = SafetensorsCheckpoint.Open(TestPaths.Stories260K);
+        var type = LanguageModel.ParseDType(dtype, CPU);
+        int compared = 0;
+        foreach (var (name, parameter) in lm.Model.named_parameters())
+        {
+            if (!checkpoint.Contains(name)) continue;
+            using var expected = checkpoint.Load(name, type);
+            Assert.Equal(type, parameter.dtype);
+            Assert.True(expected.equal(parameter).all().item<bool>(), name);
+            compared++;
+        }
+        Assert.Equal(checkpoint.Names.Count, compared);
+    }
+
+    [Fact]
+    public void Nan_in_the_last_element_is_named()
+    {
+        var dir = CopyOfStories();
+        RewriteWeights(dir, (name, t) =>
+        {
+            if (name == "model.layers.4.mlp.down_proj.weight") t[t.shape[0] - 1, t.shape[1] - 1] = tensor(float.PositiveInfinity);
+            return t;
+        });
+        var e = Assert.Throws<InvalidDataException>(() => LanguageModel.Load(dir));
+        Assert.Contains("'model.layers.4.mlp.down_proj.weight' contains NaN or infinite", e.Message);
+    }
+
+    [Fact]
+    public void A_value_that_overflows_the_requested_dtype_is_named()
+    {
+        // 1e30 is a finite float32 but infinite in float16: the check runs on the converted values.
+        var dir = CopyOfStories();
+        RewriteWeights(dir, (name, t) =>
+        {
+            if (name == "model.layers.0.mlp.up_proj.weight") t[0, 0] = tensor(1e30f);
+            return t;
+        });
+        Assert.NotNull(LanguageModel.Load(dir, new ModelLoadOptions { Device = "cpu", DType = "float32" }));
+        var e = Assert.Throws<InvalidDataException>(() => LanguageModel.Load(dir, new ModelLoadOptions { Device = "cpu", DType = "float16" }));
+        Assert.Contains("'model.layers.0.mlp.up_proj.weight' contains NaN or infinite", e.Message);
+    }
+
+    [Fact]
+    public void Copy_into_a_tensor_of_another_dtype_or_shape_is_refused()
+    {
+        using var checkpoint = SafetensorsCheckpoint.Open(TestPaths.Stories260K);
+        string name = "model.layers.0.mlp.up_proj.weight";
+        var shape = checkpoint.Info(name).Shape;
+        using var wrongType = empty(shape, ScalarType.Float64);
+        using var wrongShape = empty(shape[0] + 1, shape[1]);
+        Assert.Contains("is F32 [", Assert.Throws<ArgumentException>(() => checkpoint.CopyInto(name, wrongType)).Message);
+        Assert.Contains("is F32 [", Assert.Throws<ArgumentException>(() => checkpoint.CopyInto(name, wrongShape)).Message);
+        using var right = empty(shape);
+        checkpoint.CopyInto(name, right);
+        using var loaded = checkpoint.Load(name);
+        Assert.True(loaded.equal(right).all().item<bool>());
+    }
+
     [Fact]
     public void Wrong_shape_is_named()
     {

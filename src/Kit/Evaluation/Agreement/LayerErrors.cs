@@ -37,8 +37,12 @@ public static class LayerErrors
         }
     }
 
-    // The report writes NaN and infinities as strings ("NaN"), which GetDouble refuses.
-    static double Number(JsonElement e) => e.ValueKind == JsonValueKind.String
-        ? double.Parse(e.GetString()!, System.Globalization.CultureInfo.InvariantCulture)
-        : e.GetDouble();
+    // A report writes an error it did not measure as null (older ones as "NaN"), and infinities as strings,
+    // which GetDouble refuses.
+    static double Number(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.Null => double.NaN,
+        JsonValueKind.String => double.Parse(e.GetString()!, System.Globalization.CultureInfo.InvariantCulture),
+        _ => e.GetDouble(),
+    };
 }

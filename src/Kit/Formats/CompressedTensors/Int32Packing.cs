@@ -1,3 +1,5 @@
+using Kit.Models.Safetensors;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Kit.Formats.CompressedTensors;
@@ -10,7 +12,11 @@ namespace Kit.Formats.CompressedTensors;
 /// (<c>weight_zero_point</c>). Only widths that divide 32 are accepted: for those the 0.12.x layout
 /// (32/b values per word) and the newer dense one (values may straddle words) are the same bits.
 /// </summary>
-public static class Int32Packing
+/// <remarks>
+/// On the CPU both directions are one pass over the codes; elsewhere they are tensor operations, which on the
+/// CPU made several int64 copies of every weight (8 bytes per 4-bit code) and most of RTN's and loading's time.
+/// </remarks>
+public static unsafe class Int32Packing
 {
     /// <summary>Words per row of <paramref name="columns"/> values of <paramref name="bits"/> bits: ceil(columns · b / 32).</summary>
     public static long WordsFor(long columns, int bits)
@@ -25,8 +31,18 @@ public static class Int32Packing
     /// </summary>
     public static Tensor PackRows(Tensor codes, int bits)
     {
-        int perWord = PerWord(bits);
+        _ = PerWord(bits); // refuses other widths before any work
         if (codes.dim() != 2) throw new ArgumentException($"codes must be 2-D, got shape [{string.Join(", ", codes.shape)}]", nameof(codes));
+        using var scope = NewDisposeScope();
+        long rows = codes.shape[0], columns = codes.shape[1], words = WordsFor(columns, bits);
+        if (codes.device_type == DeviceType.CPU) return PackOnCpu(codes, bits, rows, columns, words).MoveToOuterDisposeScope();
+        return PackWithTensorOps(codes, bits).MoveToOuterDisposeScope();
+    }
+
+    // The reference the CPU path must equal; the path for other devices.
+    internal static Tensor PackWithTensorOps(Tensor codes, int bits)
+    {
+        int perWord = PerWord(bits);
         using var scope = NewDisposeScope();
         long rows = codes.shape[0], columns = codes.shape[1], words = WordsFor(columns, bits);
         var unsigned = codes.to_type(ScalarType.Int64) + (1L << (bits - 1));
@@ -47,11 +63,20 @@ public static class Int32Packing
     /// </summary>
     public static Tensor UnpackRows(Tensor packed, int bits, long columns)
     {
-        int perWord = PerWord(bits);
+        _ = PerWord(bits); // refuses other widths before any work
         if (packed.dim() != 2 || packed.dtype != ScalarType.Int32)
             throw new ArgumentException($"packed must be a 2-D int32 tensor, got {packed.dtype} [{string.Join(", ", packed.shape)}]", nameof(packed));
         if (packed.shape[1] != WordsFor(columns, bits))
             throw new ArgumentException($"{columns} values of {bits} bits need {WordsFor(columns, bits)} words per row, got {packed.shape[1]}", nameof(packed));
+        using var scope = NewDisposeScope();
+        if (packed.device_type == DeviceType.CPU) return UnpackOnCpu(packed, bits, columns).MoveToOuterDisposeScope();
+        return UnpackWithTensorOps(packed, bits, columns).MoveToOuterDisposeScope();
+    }
+
+    // The reference the CPU path must equal; the path for other devices.
+    internal static Tensor UnpackWithTensorOps(Tensor packed, int bits, long columns)
+    {
+        int perWord = PerWord(bits);
         using var scope = NewDisposeScope();
         long rows = packed.shape[0], words = packed.shape[1];
         var device = packed.device;
@@ -77,6 +102,53 @@ public static class Int32Packing
     {
         using var scope = NewDisposeScope();
         return UnpackRows(packed.t(), bits, rows).t().contiguous().MoveToOuterDisposeScope();
+    }
+
+    // Callers hold a dispose scope, which takes the temporaries made here.
+    static Tensor PackOnCpu(Tensor codes, int bits, long rows, long columns, long words)
+    {
+        var source = codes.to_type(ScalarType.Int8).contiguous();
+        var result = empty(new[] { rows, words }, ScalarType.Int32);
+        sbyte* from = (sbyte*)TensorMemory.Address(source);
+        int* to = (int*)TensorMemory.Address(result);
+        int perWord = PerWord(bits), offset = 1 << (bits - 1);
+        uint mask = (1u << bits) - 1;
+        for (long r = 0; r < rows; r++)
+        {
+            sbyte* row = from + r * columns;
+            for (long w = 0; w < words; w++)
+            {
+                long first = w * perWord;
+                int count = (int)Math.Min(perWord, columns - first);
+                uint word = 0;
+                for (int k = 0; k < count; k++) word |= ((uint)(row[first + k] + offset) & mask) << (k * bits);
+                to[r * words + w] = (int)word;
+            }
+        }
+        return result;
+    }
+
+    static Tensor UnpackOnCpu(Tensor packed, int bits, long columns)
+    {
+        long rows = packed.shape[0], words = packed.shape[1];
+        var source = packed.contiguous();
+        var result = empty(new[] { rows, columns }, ScalarType.Int8);
+        uint* from = (uint*)TensorMemory.Address(source);
+        sbyte* to = (sbyte*)TensorMemory.Address(result);
+        int perWord = PerWord(bits), offset = 1 << (bits - 1);
+        uint mask = (1u << bits) - 1;
+        for (long r = 0; r < rows; r++)
+        {
+            sbyte* row = to + r * columns;
+            for (long w = 0; w < words; w++)
+            {
+                uint word = from[r * words + w];
+                long first = w * perWord;
+                int count = (int)Math.Min(perWord, columns - first);
+                for (int k = 0; k < count; k++) row[first + k] = (sbyte)((int)((word >> (k * bits)) & mask) - offset);
+            }
+        }
+        return result;
     }
 
     static int PerWord(int bits) => bits is 1 or 2 or 4 or 8

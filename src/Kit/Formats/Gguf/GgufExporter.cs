@@ -165,8 +165,6 @@ public static class GgufExporter
         return new GgufTensorData(gguf, shape, type, () =>
         {
             using var scope = NewDisposeScope();
-            var source = qw.Dequantize(ScalarType.Float32).to(CPU);
-            if (heads is int h) source = LlamaQkPermutation.Permute(source, h);
             if (why is null)
             {
                 var rows = heads is int hh ? Rows(qw, hh) : qw;
@@ -174,6 +172,8 @@ public static class GgufExporter
                 reports.Add(new GgufTensorReport(gguf, hf, type, GgufTensorOrigin.Lossless, blocks.MaxDeviation, LosslessNote(qw, blocks)));
                 return blocks.Bytes;
             }
+            var source = qw.Dequantize(ScalarType.Float32).to(CPU);
+            if (heads is int h) source = LlamaQkPermutation.Permute(source, h);
             var bytes = Encoded(type, source, out double deviation);
             reports.Add(new GgufTensorReport(gguf, hf, type, GgufTensorOrigin.Requantized, deviation,
                 $"{why}: dequantized and requantized with ggml's reference {type} quantizer"));

@@ -118,6 +118,12 @@ public sealed class SafetensorsCheckpoint : IDisposable
     public torch.Tensor Load(string name, torch.ScalarType? dtype = null, torch.Device? device = null) =>
         FileOf(name).Load(name, dtype, device);
 
+    /// <summary>Whether every stored value of <paramref name="name"/> is finite; see <see cref="SafetensorsFile.AllFinite"/>.</summary>
+    public bool AllFinite(string name) => FileOf(name).AllFinite(name);
+
+    /// <summary>Copies <paramref name="name"/>'s bytes into a matching CPU tensor; see <see cref="SafetensorsFile.CopyInto"/>.</summary>
+    public void CopyInto(string name, torch.Tensor destination) => FileOf(name).CopyInto(name, destination);
+
     SafetensorsFile FileOf(string name) =>
         _fileOf.TryGetValue(name, out var file) ? file
             : throw new KeyNotFoundException($"{Folder}: no tensor named '{name}' in {Path.GetFileName(_source)}");

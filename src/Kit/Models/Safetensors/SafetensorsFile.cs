@@ -157,6 +157,55 @@ public sealed unsafe class SafetensorsFile : IDisposable
         using (stored) return stored.to(target, targetDevice);
     }
 
+    /// <summary>
+    /// True when no stored value of <paramref name="name"/> is NaN or infinite (one pass over its bytes in the
+    /// map; integer tensors are always finite).
+    /// </summary>
+    public bool AllFinite(string name)
+    {
+        var info = Info(name);
+        ThrowIfDisposed();
+        return FiniteCheck.AllFinite(_data + info.Begin, info.ByteLength, info.DType);
+    }
+
+    /// <summary>
+    /// Copies the stored bytes of <paramref name="name"/> straight into <paramref name="destination"/>, a
+    /// contiguous CPU tensor of the stored dtype and shape: one copy out of the map, with no tensor in between.
+    /// </summary>
+    /// <exception cref="ArgumentException">The destination's device, layout, dtype or shape does not match.</exception>
+    public void CopyInto(string name, torch.Tensor destination)
+    {
+        var info = Info(name);
+        ThrowIfDisposed();
+        if (!CanCopyInto(info, destination))
+            throw new ArgumentException($"{Path}: tensor '{name}' is {info.DType} [{string.Join(", ", info.Shape)}]; " +
+                $"the destination is {destination.dtype} [{string.Join(", ", destination.shape)}] on {destination.device}" +
+                (destination.is_contiguous() ? "" : ", not contiguous"), nameof(destination));
+        if (info.ByteLength > 0) ParallelCopy(_data + info.Begin, TensorMemory.Address(destination), info.ByteLength);
+    }
+
+    /// <summary>Whether <see cref="CopyInto"/> can fill <paramref name="destination"/> with <paramref name="info"/>'s bytes.</summary>
+    internal static bool CanCopyInto(TensorInfo info, torch.Tensor destination) =>
+        info.DType != DType.F8_E4M3 && destination.device_type == DeviceType.CPU && destination.is_contiguous()
+        && destination.dtype == info.DType.ToScalarType() && destination.shape.SequenceEqual(info.Shape);
+
+    // Large tensors are copied in slices on every core: the copy also faults in the destination's fresh pages.
+    static void ParallelCopy(byte* from, byte* to, long length)
+    {
+        const long slice = 8 << 20;
+        if (length <= slice)
+        {
+            Buffer.MemoryCopy(from, to, length, length);
+            return;
+        }
+        long slices = (length + slice - 1) / slice;
+        Parallel.For(0L, slices, s =>
+        {
+            long begin = s * slice, count = Math.Min(slice, length - begin);
+            Buffer.MemoryCopy(from + begin, to + begin, count, count);
+        });
+    }
+
     static bool IsFloating(torch.ScalarType type) =>
         type is torch.ScalarType.Float16 or torch.ScalarType.BFloat16 or torch.ScalarType.Float32 or torch.ScalarType.Float64;
 

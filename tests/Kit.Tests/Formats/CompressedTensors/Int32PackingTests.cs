@@ -121,4 +121,23 @@ public sealed class Int32PackingTests
             for (int r = 0; r < inF / 8; r++)
                 Assert.Equal(qweight[r, o], words[o * (inF / 8) + r]);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    [InlineData(8)]
+    public void Cpu_packing_equals_the_tensor_operations_in_both_directions(int bits)
+    {
+        // 37 columns leave a ragged last word for every width; the tensor path is what other devices run.
+        manual_seed(bits);
+        using var codes = randint(-(1 << (bits - 1)), 1 << (bits - 1), new long[] { 5, 37 }).to_type(ScalarType.Int8);
+        using var packed = Int32Packing.PackRows(codes, bits);
+        using var reference = Int32Packing.PackWithTensorOps(codes, bits);
+        Assert.Equal(Words(reference), Words(packed));
+        using var back = Int32Packing.UnpackRows(packed, bits, 37);
+        using var referenceBack = Int32Packing.UnpackWithTensorOps(packed, bits, 37);
+        Assert.True(referenceBack.equal(back).all().item<bool>());
+        Assert.True(codes.equal(back).all().item<bool>());
+    }
 }
