@@ -50,12 +50,25 @@ public static class ResultsTable
             : header == string.Join(',', ColumnsWithoutBos) ? ColumnsWithoutBos
             : throw new InvalidDataException($"{path}: expected the columns {string.Join(',', Columns)}, found '{header}'");
         var frame = DataFrame.LoadCsv(path, columnNames: columns, dataTypes: ColumnTypes[..columns.Length], cultureInfo: CultureInfo.InvariantCulture);
+        return FromDataFrame(frame);
+    }
+
+    /// <summary>The records of a DataFrame with the table's columns (as <see cref="Load"/> or <see cref="ToDataFrame"/> give it), in row order.</summary>
+    /// <exception cref="ArgumentException">The frame lacks one of the table's columns (add_bos_token may be absent).</exception>
+    public static IReadOnlyList<EvaluationRecord> FromDataFrame(DataFrame frame)
+    {
+        var names = frame.Columns.Select(c => c.Name).ToHashSet();
+        var missing = ColumnsWithoutBos.Where(c => !names.Contains(c)).ToList();
+        if (missing.Count > 0)
+            throw new ArgumentException($"not a results table: the DataFrame lacks the column(s) {string.Join(", ", missing)} (it has {string.Join(", ", names)})");
+        bool hasBos = names.Contains("add_bos_token");
         var records = new List<EvaluationRecord>((int)frame.Rows.Count);
         foreach (var row in frame.Rows)
-            records.Add(new EvaluationRecord((string)row[0], DateTime.Parse((string)row[1], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
-                (string)row[2], NullIfEmpty(row[3] as string), (string)row[4], (string)row[5],
-                Number(row[6]), Number(row[7]), (long)row[8], row[9] is long limit ? (int)limit : null,
-                columns.Length > 10 ? NullIfEmpty(row[10] as string) : null));
+            records.Add(new EvaluationRecord((string)row["run_id"], DateTime.Parse((string)row["time"], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+                (string)row["model"], NullIfEmpty(row["baseline"] as string), (string)row["task"], (string)row["metric"],
+                Number(row["value"]), Number(row["stderr"]), Convert.ToInt64(row["count"], CultureInfo.InvariantCulture),
+                row["limit"] is null ? null : Convert.ToInt32(row["limit"], CultureInfo.InvariantCulture),
+                hasBos ? NullIfEmpty(row["add_bos_token"] as string) : null));
         return records;
     }
 
