@@ -55,6 +55,10 @@ public static class AccuracyCharts
             .Styled("Reconstruction error per Linear", "module", "relative error");
     }
 
+    /// <summary>The same chart from a compression run's own report (what <see cref="Calibration.ModelCompression.Compress"/> returns).</summary>
+    public static GenericChart? LayerErrors(IEnumerable<Calibration.ModuleReport> modules) =>
+        LayerErrors(modules.Select(m => new LayerError(m.Layer, m.Module, m.RelativeError, m.ErrorPerToken, m.Sparsity)));
+
     /// <summary><c>model.layers.3.mlp.down_proj</c> as <c>L3.mlp.down_proj</c>, so that axis labels stay short.</summary>
     public static string ShortModule(string module) => module.Replace("model.layers.", "L");
 }
