@@ -56,17 +56,17 @@ public sealed class NotebookProgress
         $"{Readable.Percent(fraction)} · {WebUtility.HtmlEncode(detail)}" +
         (took is TimeSpan t ? $" · done in {Readable.Seconds(t.TotalSeconds)}" : "") + "</div>";
 
-    /// <summary>Layer-by-layer compression progress (what <see cref="ModelCompression.Compress"/> reports).</summary>
-    public static IProgress<CompressionProgress> Compression(string label, Func<object, Action<object>>? show = null)
+    /// <summary>Layer-by-layer compression progress (what <see cref="ModelCompression.Compress"/> reports); see the constructor for the arguments.</summary>
+    public static IProgress<CompressionProgress> Compression(string label, Func<object, Action<object>>? show = null, TimeSpan? interval = null)
     {
-        var display = new NotebookProgress(label, show);
+        var display = new NotebookProgress(label, show, interval);
         return new Reporter<CompressionProgress>(p => display.Report(p.Fraction, p.Describe()));
     }
 
-    /// <summary>Progress of work that reports a fraction done (perplexity, task scoring).</summary>
-    public static IProgress<double> Fraction(string label, Func<object, Action<object>>? show = null)
+    /// <summary>Progress of work that reports a fraction done (perplexity, task scoring); see the constructor for the arguments.</summary>
+    public static IProgress<double> Fraction(string label, Func<object, Action<object>>? show = null, TimeSpan? interval = null)
     {
-        var display = new NotebookProgress(label, show);
+        var display = new NotebookProgress(label, show, interval);
         return new Reporter<double>(f => display.Report(f, ""));
     }
 

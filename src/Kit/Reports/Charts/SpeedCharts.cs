@@ -62,9 +62,9 @@ public static class SpeedCharts
     }
 
     /// <summary>
-    /// The smallest measured batch size (at <paramref name="promptTokens"/>, or the shortest prompt measured) at which
-    /// <paramref name="challenger"/>'s batch throughput exceeds <paramref name="incumbent"/>'s, or null when it never does
-    /// at the batch sizes both were measured at.
+    /// The smallest measured batch size (at <paramref name="promptTokens"/>, or the shortest prompt measured) from which
+    /// on <paramref name="challenger"/>'s batch throughput exceeds <paramref name="incumbent"/>'s at every larger batch
+    /// size both were measured at, or null when it is not ahead at the largest.
     /// </summary>
     public static int? CrossoverBatch(IEnumerable<SpeedPoint> points, string incumbent, string challenger, int? promptTokens = null)
     {
@@ -72,7 +72,11 @@ public static class SpeedCharts
         int prompt = promptTokens ?? list.Where(p => p.Model == incumbent || p.Model == challenger).Select(p => p.PromptTokens).DefaultIfEmpty(0).Min();
         var a = list.Where(p => p.Model == incumbent && p.PromptTokens == prompt).ToDictionary(p => p.Batch, p => p.DecodeTokensPerSecond);
         var b = list.Where(p => p.Model == challenger && p.PromptTokens == prompt).ToDictionary(p => p.Batch, p => p.DecodeTokensPerSecond);
-        return a.Keys.Intersect(b.Keys).Order().Cast<int?>().FirstOrDefault(batch => b[batch!.Value] > a[batch.Value]);
+        var batches = a.Keys.Intersect(b.Keys).Order().ToList();
+        // The challenger must stay ahead from there on: a lead at one batch size that is lost again is no crossover.
+        int? crossover = null;
+        for (int i = batches.Count - 1; i >= 0 && b[batches[i]] > a[batches[i]]; i--) crossover = batches[i];
+        return crossover;
     }
 
     /// <summary>
