@@ -8,8 +8,9 @@ namespace Kit.Notebook;
 
 /// <summary>
 /// Progress of long work as one notebook output that updates in place (a bar, a percentage and what is being
-/// done), through the kernel's <c>display(...)</c> and <c>DisplayedValue.Update</c>. kit-setup.dib sets
-/// <see cref="Display"/>; updates are at most a few per second so that a fast loop does not flood the front end.
+/// done), through the kernel's <c>display(...)</c> and <c>DisplayedValue.Update</c>, and a line with the outcome
+/// once the work is complete. kit-setup.dib sets <see cref="Display"/>; updates are at most a few per second so that
+/// a fast loop does not flood the front end.
 /// </summary>
 public sealed class NotebookProgress
 {
@@ -44,8 +45,15 @@ public sealed class NotebookProgress
         if (update is not null && !done && now - lastUpdate < interval) return;
         lastUpdate = now;
         var html = new HtmlOutput(Render(label, fraction, detail, done ? now : null));
-        if (update is null) update = show(html);
-        else update(html);
+        if (update is null)
+        {
+            update = show(html);
+            return;
+        }
+        update(html);
+        // A headless run (nbconvert) keeps the first display and drops its updates, so the outcome also gets its own line.
+        if (done) show(new HtmlOutput($"<div class=\"kit-progress-done\" style=\"font:13px system-ui,sans-serif\">{WebUtility.HtmlEncode(label)}: " +
+            $"{WebUtility.HtmlEncode(detail.Length > 0 ? detail : "done")} in {Readable.Seconds(now.TotalSeconds)}</div>"));
     }
 
     /// <summary>The HTML of one state: a bar, the percentage, the detail, and the time taken once done.</summary>

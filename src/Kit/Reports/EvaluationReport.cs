@@ -29,7 +29,8 @@ public static class EvaluationReport
             report.Table(Tables.LayerErrors(measured.OrderByDescending(e => e.RelativeError).Take(5)));
             report.Chart(AccuracyCharts.LayerErrors(measured));
         }
-        if (table is { Count: > 0 })
+        // Earlier runs in the table: compare this run's models with theirs.
+        if (table is not null && table.Any(r => r.RunId != run.RunId))
         {
             var latest = Latest(table);
             if (latest.Select(r => r.Model).Distinct().Count() > 1)

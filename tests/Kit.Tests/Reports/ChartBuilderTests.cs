@@ -161,3 +161,23 @@ public sealed class ChartBuilderTests
         Assert.Contains("plotly.js v" + PlotlyJs.Version, PlotlyJs.Source[..200]);
     }
 }
+
+public sealed class SpeedReportTests
+{
+    static SpeedPoint Point(string model, int batch, double batchTps) =>
+        new(model, batch, 128, 10 * batch, 1000, batchTps / batch, batchTps, batchTps, null, 700_000_000, batch * 2.0, batchTps * 1e9);
+
+    [Fact]
+    public void Speed_report_says_where_the_crossover_is_and_draws_each_chart()
+    {
+        var points = new[] { Point("W4A16", 1, 25), Point("W4A16", 16, 90), Point("W8A8", 1, 20), Point("W8A8", 16, 120) };
+        var report = SpeedReport.Build(points, new MachineCeilings("this machine", 41.6e9, 1e12), ("W4A16", "W8A8"));
+        // Time to first token, per-sequence speed, throughput, crossover, memory, roofline.
+        Assert.Equal(6, report.ChartCount);
+        string html = report.ToHtml();
+        Assert.Contains("W8A8 overtakes W4A16 in batch throughput from batch 16 on.", html);
+        Assert.Contains("memory bandwidth 41.6 GB/s, compute ceiling 1.00 TFLOP/s", html);
+        Assert.Equal(4, SpeedReport.Build(points).ChartCount);
+        Assert.Throws<ArgumentException>(() => SpeedReport.Build([]));
+    }
+}
