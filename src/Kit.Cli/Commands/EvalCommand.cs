@@ -76,7 +76,10 @@ internal static class EvalCommand
                         new SyncProgress<string>(name =>
                         {
                             step?.Report(1);
-                            step = scope.Line(name);
+                            // The bar carries the step's name; its details (task file, BOS policy) print once above.
+                            int details = name.IndexOf(" (", StringComparison.Ordinal);
+                            if (details > 0) scope.Log(name);
+                            step = scope.Line(details > 0 ? name[..details] : name);
                         }),
                         new SyncProgress<double>(f => step?.Report(f)));
                 });
