@@ -34,10 +34,12 @@ apt_missing() {
 command -v dotnet >/dev/null 2>&1 || { echo "setup.sh: the .NET 10 SDK (dotnet) is required: https://dot.net" >&2; exit 1; }
 
 # 1. Debian packages: Jupyter to execute notebooks headless (the .NET kernel needs no ipykernel),
-#    binutils for readelf, Node.js/npm for the tokenizer fixtures. Node.js from another source
-#    (nodesource, nvm) counts as present.
+#    binutils for readelf, Node.js/npm for the tokenizer fixtures, Chromium for the test that opens an
+#    HTML report offline and checks its charts drew. Node.js from another source (nodesource, nvm) and
+#    a Chromium already on PATH count as present.
 wanted=(jupyter-nbconvert python3-nbclient jupyter-client)
 command -v readelf >/dev/null 2>&1 || wanted+=(binutils)
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || wanted+=(chromium)
 command -v node >/dev/null 2>&1 || wanted+=(nodejs)
 command -v npm >/dev/null 2>&1 || wanted+=(npm)
 mapfile -t missing < <(apt_missing "${wanted[@]}")

@@ -61,9 +61,16 @@ internal static class BenchCommand
             CliSupport.RejectIgnored(r, run.LlamaThreads, gguf is null, "sets llama.cpp's threads; give --llama-cpp too");
             if (gguf != null && options.Batch != 1) throw new ArgumentException("--llama-cpp measures batch 1 only; drop --batch or --llama-cpp");
             bool asJson = r.GetValue(run.Json);
-            Action<string> log = Console.Error.WriteLine;
-            var result = InferenceBenchmark.Run(options, log);
-            var llama = gguf is null ? null : run.LlamaCpp(r, gguf, log);
+            var (result, llama) = TerminalProgress.StandardError().Run(scope =>
+            {
+                var steps = scope.Line("benchmarking");
+                steps.Report(0, name);
+                var kit = InferenceBenchmark.Run(options, scope.Log);
+                steps.Report(gguf is null ? 1 : 0.5, gguf is null ? name : "llama.cpp");
+                var cpp = gguf is null ? null : run.LlamaCpp(r, gguf, scope.Log);
+                steps.Report(1, "done");
+                return (kit, cpp);
+            });
             if (asJson) CliSupport.PrintJson(new { kit = result, llama_cpp = llama });
             else
             {
@@ -95,11 +102,23 @@ internal static class BenchCommand
             CliSupport.RejectIgnored(r, run.LlamaThreads, file is null, "sets llama.cpp's threads; give --gguf too");
             run.For(r, names[0], null).Validate();
             if (file != null && r.GetValue(run.Batch) != 1) throw new ArgumentException("--gguf (llama.cpp) measures batch 1 only; drop --batch or --gguf");
-            Action<string> log = Console.Error.WriteLine;
-            double bandwidth = KernelBenchmark.MemoryBandwidthGBps();
-            log($"memory bandwidth {bandwidth:F1} GB/s");
-            var results = names.Select(n => InferenceBenchmark.Run(run.For(r, n, bandwidth), log)).ToList();
-            var llama = file is null ? null : run.LlamaCpp(r, file, log);
+            var (bandwidth, results, llama) = TerminalProgress.StandardError().Run(scope =>
+            {
+                int total = names.Length + (file is null ? 0 : 1);
+                var steps = scope.Line("benchmarking");
+                steps.Report(0, "memory bandwidth");
+                double gbps = KernelBenchmark.MemoryBandwidthGBps();
+                scope.Log($"memory bandwidth {gbps:F1} GB/s");
+                var kit = names.Select((n, i) =>
+                {
+                    steps.Report(i / (double)total, n);
+                    return InferenceBenchmark.Run(run.For(r, n, gbps), scope.Log);
+                }).ToList();
+                steps.Report(names.Length / (double)total, "llama.cpp");
+                var cpp = file is null ? null : run.LlamaCpp(r, file, scope.Log);
+                steps.Report(1, "done");
+                return (gbps, kit, cpp);
+            });
             if (r.GetValue(run.Json)) CliSupport.PrintJson(new { bandwidth_gbps = bandwidth, kit = results, llama_cpp = llama });
             else PrintTable(results, llama);
             return 0;

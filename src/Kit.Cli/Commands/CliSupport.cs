@@ -78,16 +78,19 @@ internal static class CliSupport
         throw new ArgumentException($"{typed} {why}");
     }
 
+    /// <summary>Loads a model for a verb, with a download bar on stderr unless <paramref name="quiet"/>.</summary>
     public static LanguageModel LoadModel(string model, string device, string dtype, bool quiet, bool exactActivations = false)
     {
-        var progress = quiet ? null : new ConsoleProgress("download");
-        return LanguageModel.Load(model, new ModelLoadOptions
+        var options = new ModelLoadOptions { Device = device, DType = dtype, ExactActivations = exactActivations };
+        if (quiet) return LanguageModel.Load(model, options);
+        return TerminalProgress.StandardError().Run(scope =>
         {
-            Device = device,
-            DType = dtype,
-            ExactActivations = exactActivations,
-            DownloadProgress = progress is null ? null : new SyncProgress<Kit.Models.Hub.DownloadProgress>(p =>
-                progress.Report(p.File, p.BytesTotal is > 0 ? p.BytesDone / (double)p.BytesTotal.Value : 0)),
+            ProgressLine? download = null;
+            return LanguageModel.Load(model, options with
+            {
+                DownloadProgress = new SyncProgress<Kit.Models.Hub.DownloadProgress>(p =>
+                    (download ??= scope.Line("download")).Report(p.BytesTotal is > 0 ? p.BytesDone / (double)p.BytesTotal.Value : 0, p.File)),
+            });
         });
     }
 

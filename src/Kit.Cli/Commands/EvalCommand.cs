@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Kit.Evaluation;
 using Kit.Models;
+using Kit.Reports;
 
 namespace Kit.Cli.Commands;
 
@@ -66,26 +67,40 @@ internal static class EvalCommand
                 RunsFolder = r.GetValue(runs),
                 Load = new ModelLoadOptions { Device = r.GetValue(device)!, DType = r.GetValue(dtype)!, ExactActivations = true },
             };
-            var progress = asJson ? null : new SyncProgress<string>(step => Console.Error.WriteLine($"==> {step}"));
-            var run = ModelEvaluation.Run(r.GetValue(model)!, options, progress);
-            if (asJson) CliSupport.PrintJson(run);
-            else Print(run, options.RunsFolder);
+            var run = asJson
+                ? ModelEvaluation.Run(r.GetValue(model)!, options)
+                : TerminalProgress.StandardError().Run(scope =>
+                {
+                    ProgressLine? step = null;
+                    return ModelEvaluation.Run(r.GetValue(model)!, options,
+                        new SyncProgress<string>(name =>
+                        {
+                            step?.Report(1);
+                            // The bar carries the step's name; its details (task file, BOS policy) print once above.
+                            int details = name.IndexOf(" (", StringComparison.Ordinal);
+                            if (details > 0) scope.Log(name);
+                            step = scope.Line(details > 0 ? name[..details] : name);
+                        }),
+                        new SyncProgress<double>(f => step?.Report(f)));
+                });
+            string? report = options.RunsFolder is { } runsFolder ? EvaluationReport.Write(run, runsFolder) : null;
+            if (asJson) CliSupport.PrintJson(new { run.RunId, run.Records, run.Perplexity, run.Agreement, run.LayerErrors, run.Tasks, run.Seconds, Report = report });
+            else Print(run, options.RunsFolder, report);
             return 0;
         }));
         return command;
     }
 
-    static void Print(EvaluationRun run, string? runsFolder)
+    static void Print(EvaluationRun run, string? runsFolder, string? report)
     {
-        Console.WriteLine($"{"model",-28} {"task",-16} {"metric",-20} {"value",12} {"± stderr",10} {"n",8}");
-        foreach (var r in run.Records)
-            Console.WriteLine($"{Short(r.Model),-28} {r.Task,-16} {r.Metric,-20} {r.Value,12:G6} {(double.IsNaN(r.StdErr) ? "" : r.StdErr.ToString("G3")),10} {r.Count,8}");
+        Console.Write(Tables.Results(run.Records).ToText());
         if (run.Records.FirstOrDefault(r => r.AddBosToken is not null) is { } scored)
             Console.WriteLine($"zero-shot tasks scored with add_bos_token={scored.AddBosToken}");
         var worst = run.LayerErrors.Where(e => double.IsFinite(e.RelativeError)).OrderByDescending(e => e.RelativeError).Take(3).ToList();
         if (worst.Count > 0)
-            Console.WriteLine($"largest layer errors: {string.Join(", ", worst.Select(e => $"{e.Module} {e.RelativeError:G3}"))}");
-        Console.WriteLine($"run {run.RunId} in {run.Seconds:F1} s" + (runsFolder is null ? "" : $"; appended to {Path.Combine(runsFolder, Kit.Evaluation.Results.ResultsTable.CsvFile)}"));
+            Console.WriteLine($"largest layer errors: {string.Join(", ", worst.Select(e => $"{e.Module} {Readable.Number(e.RelativeError)}"))}");
+        Console.WriteLine($"run {run.RunId} in {Readable.Seconds(run.Seconds)}" + (runsFolder is null ? "" : $"; appended to {Path.Combine(runsFolder, Kit.Evaluation.Results.ResultsTable.CsvFile)}"));
+        if (report is not null) Console.WriteLine($"report: {report}");
     }
 
     static bool IsPerplexity(string task) => task.Equals(ModelEvaluation.PerplexityTask, StringComparison.OrdinalIgnoreCase);
@@ -102,6 +117,4 @@ internal static class EvalCommand
         }
         return data;
     }
-
-    static string Short(string model) => model.Length <= 28 ? model : "…" + model[^27..];
 }

@@ -23,8 +23,10 @@ internal static class PerplexityCommand
             var file = r.GetValue(text)!;
             if (!file.Exists) throw new FileNotFoundException($"text file not found: {file.FullName}");
             using var lm = CliSupport.LoadModel(r.GetValue(model)!, r.GetValue(device)!, r.GetValue(dtype)!, asJson, exactActivations: true);
-            var progress = asJson ? null : new ConsoleProgress("perplexity").For(file.Name);
-            var result = lm.PerplexityOfFile(file.FullName, r.GetValue(seqLen), r.GetValue(stride), r.GetValue(maxWindows), progress);
+            var result = asJson
+                ? lm.PerplexityOfFile(file.FullName, r.GetValue(seqLen), r.GetValue(stride), r.GetValue(maxWindows))
+                : TerminalProgress.StandardError().Run(scope => lm.PerplexityOfFile(file.FullName, r.GetValue(seqLen), r.GetValue(stride), r.GetValue(maxWindows),
+                    scope.Line("perplexity").Fractions(file.Name)));
             if (asJson)
                 CliSupport.PrintJson(new
                 {

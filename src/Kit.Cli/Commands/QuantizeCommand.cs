@@ -3,6 +3,7 @@ using Kit.Calibration;
 using Kit.Data;
 using Kit.Formats;
 using Kit.Quantization;
+using Kit.Reports;
 
 namespace Kit.Cli.Commands;
 
@@ -51,13 +52,6 @@ internal static class QuantizeCommand
             var request = r.GetValue(calibration) is { } spec
                 ? new CalibrationRequest(spec, new CalibrationOptions { NumSamples = r.GetValue(samples), SequenceLength = r.GetValue(seqLen), Seed = r.GetValue(seed) })
                 : null;
-            Action<string>? log = asJson ? null : Console.Error.WriteLine;
-            var progress = asJson ? null : new SyncProgress<CompressionProgress>(p =>
-            {
-                if (p.Module is not null)
-                    Console.Error.WriteLine($"layer {p.Layer + 1}/{p.Layers}  {p.Module,-36} " +
-                        (p.RelativeError is { } error ? $"relative error {error:E2}" : NotMeasured));
-            });
             var saveFormat = r.GetValue(format)!.ToLowerInvariant() switch
             {
                 "compressed-tensors" => SaveFormat.CompressedTensors,
@@ -65,16 +59,28 @@ internal static class QuantizeCommand
                 "gguf" => SaveFormat.Gguf,
                 var other => throw new ArgumentException($"unknown format '{other}' (use compressed-tensors, dense or gguf)"),
             };
-            var report = ModelExport.CompressAndSave(r.GetValue(model)!, r.GetValue(output)!, saveFormat, recipe, request,
-                new SequentialOptions { Device = r.GetValue(device)!, Overwrite = r.GetValue(overwrite), HessianConditionNumbers = r.GetValue(conditionNumber) },
-                progress, log);
+            var sequential = new SequentialOptions { Device = r.GetValue(device)!, Overwrite = r.GetValue(overwrite), HessianConditionNumbers = r.GetValue(conditionNumber) };
+            var report = asJson
+                ? ModelExport.CompressAndSave(r.GetValue(model)!, r.GetValue(output)!, saveFormat, recipe, request, sequential)
+                : TerminalProgress.StandardError().Run(scope =>
+                {
+                    var layers = scope.Line("compressing");
+                    string layer = "";
+                    var progress = new SyncProgress<CompressionProgress>(p =>
+                    {
+                        if (p.Module is null) layer = p.Describe();
+                        else scope.Log(p.Describe());
+                        layers.Report(p.Fraction, layer);
+                    });
+                    return ModelExport.CompressAndSave(r.GetValue(model)!, r.GetValue(output)!, saveFormat, recipe, request, sequential, progress, scope.Log);
+                });
             if (asJson) CliSupport.PrintJson(report);
             else
             {
                 var measured = report.Modules.Where(m => m.RelativeError is not null).Select(m => m.RelativeError!.Value).ToList();
-                string error = measured.Count > 0 ? $"mean relative error {measured.Average():E2}" : NotMeasured;
-                Console.WriteLine($"compressed {report.Modules.Count} modules in {report.Seconds:F1} s ({error}, " +
-                    $"peak memory {report.PeakAnonymousBytes / 1048576.0:F0} MiB held, {report.PeakWorkingSetBytes / 1048576.0:F0} MiB resident with the mapped checkpoint); wrote {report.OutputFolder}");
+                string error = measured.Count > 0 ? $"mean relative error {Readable.Number(measured.Average())}" : NotMeasured;
+                Console.WriteLine($"compressed {report.Modules.Count} modules in {Readable.Seconds(report.Seconds)} ({error}, " +
+                    $"peak memory {Readable.Bytes(report.PeakAnonymousBytes)} held, {Readable.Bytes(report.PeakWorkingSetBytes)} resident with the mapped checkpoint); wrote {report.OutputFolder}");
             }
             return 0;
         }));

@@ -28,9 +28,23 @@ public sealed record ModuleReport(int Layer, string Module, long Rows, long Colu
 public sealed record CompressionReport(CompressionRecipe Recipe, IReadOnlyList<ModuleReport> Modules, int CalibrationSamples,
     int CalibrationSeqLen, double Seconds, long PeakAnonymousBytes, long PeakWorkingSetBytes, string OutputFolder);
 
-/// <summary>Progress of a compression run.</summary>
-/// <param name="Layer">Layer being compressed.</param>
+/// <summary>Progress of a compression run: a report as each layer starts, one per module compressed, and a last one with <c>Layer == Layers</c> once every layer is done.</summary>
+/// <param name="Layer">Layer being compressed (equal to <paramref name="Layers"/> in the closing report).</param>
 /// <param name="Layers">Layers in the model.</param>
 /// <param name="Module">Module just compressed, or null while capturing inputs.</param>
 /// <param name="RelativeError">Its relative error, when one was just compressed with calibration data; otherwise null.</param>
-public sealed record CompressionProgress(int Layer, int Layers, string? Module, double? RelativeError);
+public sealed record CompressionProgress(int Layer, int Layers, string? Module, double? RelativeError)
+{
+    /// <summary>
+    /// The fraction of the run done: layer i starts at i/Layers, a module's report (sent once it is compressed) counts
+    /// half a layer, and the closing report is all of it.
+    /// </summary>
+    public double Fraction => Layers <= 0 ? 1 : Math.Min(1, (Layer + (Module is null ? 0.0 : 0.5)) / Layers);
+
+    /// <summary>What is happening, in words: "layer 3/8", "layer 3/8 · model.layers.2.mlp.down_proj (relative error 0.0123)", "8 layers compressed".</summary>
+    public string Describe() => Module is null
+        ? Layer >= Layers ? $"{Layers} layers compressed" : $"layer {Layer + 1}/{Layers}"
+        : $"layer {Layer + 1}/{Layers} · {Module}" + (RelativeError is double e
+            ? $" (relative error {Reports.Readable.Number(e)})"
+            : " (no calibration data: error not measured)");
+}

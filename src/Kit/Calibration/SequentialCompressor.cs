@@ -99,6 +99,7 @@ public static class SequentialCompressor
                         foreach (var q in quantized.Values) q.Dispose();
                     }
                 }
+                progress?.Report(new CompressionProgress(config.NumHiddenLayers, config.NumHiddenLayers, null, null));
             }
             var rest = checkpoint.Names.Where(n => !n.StartsWith("model.layers.", StringComparison.Ordinal)).ToList();
             WriteShard(staging, ShardName(shards, shards), rest.Select(n => (n, checkpoint.Load(n))), checkpoint, weightMap);

@@ -19,8 +19,12 @@ public static class ModelEvaluation
     public static IReadOnlyList<string> TaskNames { get; } = [PerplexityTask, .. TaskRegistry.Names];
 
     /// <summary>Evaluates <paramref name="model"/> (a folder, hub id or GGUF file) as <paramref name="options"/> say.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="options">What to measure.</param>
+    /// <param name="progress">Each step as it starts (agreement, perplexity, a task), in words.</param>
+    /// <param name="stepProgress">The fraction of the current step done, 0 to 1.</param>
     /// <exception cref="ArgumentException">A task name is unknown, or the options are out of range.</exception>
-    public static EvaluationRun Run(string model, EvaluationOptions options, IProgress<string>? progress = null)
+    public static EvaluationRun Run(string model, EvaluationOptions options, IProgress<string>? progress = null, IProgress<double>? stepProgress = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
         var tasks = Validated(options);
@@ -44,7 +48,7 @@ public static class ModelEvaluation
         {
             progress?.Report($"agreement with {baselineName}");
             using var baseline = LanguageModel.Load(baselineName, options.Load);
-            agreement = ModelAgreement.Measure(baseline, lm, text!, options.SeqLen, options.MaxWindows);
+            agreement = ModelAgreement.Measure(baseline, lm, text!, options.SeqLen, options.MaxWindows, stepProgress);
             records.Add(Record(model, baselineName, "agreement", "kl_mean", agreement.MeanKl, agreement.KlStdErr, agreement.Positions));
             records.Add(Record(model, baselineName, "agreement", "kl_max", agreement.MaxKl, double.NaN, agreement.Positions));
             records.Add(Record(model, baselineName, "agreement", "top1_agreement", agreement.Top1Agreement, agreement.Top1StdErr, agreement.Positions));
@@ -59,7 +63,7 @@ public static class ModelEvaluation
         else if (tasks.Contains(PerplexityTask))
         {
             progress?.Report(PerplexityTask);
-            perplexity = lm.Perplexity(text!, Math.Min(options.SeqLen, lm.Config.MaxPositionEmbeddings), maxWindows: options.MaxWindows);
+            perplexity = lm.Perplexity(text!, Math.Min(options.SeqLen, lm.Config.MaxPositionEmbeddings), maxWindows: options.MaxWindows, progress: stepProgress);
             records.Add(Record(model, null, PerplexityTask, "perplexity", perplexity.Value, double.NaN, perplexity.PredictedTokens));
         }
 
@@ -68,7 +72,7 @@ public static class ModelEvaluation
         foreach (var task in zeroShot)
         {
             progress?.Report($"{task.Name} ({task.Description}; add_bos_token={source.BosPolicy})");
-            var result = TaskScorer.Score(source, task, options.Limit);
+            var result = TaskScorer.Score(source, task, options.Limit, stepProgress);
             scores.Add(result);
             foreach (var (metric, value) in result.Metrics)
                 records.Add(Record(model, null, task.Name, metric, value.Value, value.StdErr, result.Count, source.BosPolicy));

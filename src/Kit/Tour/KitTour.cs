@@ -9,6 +9,9 @@ using Kit.Evaluation.Tasks;
 using Kit.Inference;
 using Kit.Models;
 using Kit.Quantization;
+using Kit.Evaluation.Results;
+using Kit.Reports;
+using Kit.Reports.Charts;
 
 namespace Kit.Tour;
 
@@ -20,7 +23,7 @@ namespace Kit.Tour;
 /// <param name="PerplexityText">The text perplexity was measured on.</param>
 /// <param name="Perplexity">Perplexity on that text.</param>
 /// <param name="Compressed">The same model compressed with GPTQ to 4 bits, measured the same way.</param>
-/// <param name="ReportFolder">Where report.md and report.json were written.</param>
+/// <param name="ReportFolder">Where report.md, report.html and report.json were written.</param>
 public sealed record TourReport(ModelSummary Model, double LoadMs, string Prompt, GenerationResult Generation,
     string PerplexityText, PerplexityResult Perplexity, CompressedTour Compressed, string ReportFolder);
 
@@ -70,7 +73,9 @@ public static class KitTour
         var report = new TourReport(summary, loadMs, prompt, generation, textPath, ppl, compressed, Path.GetFullPath(folder));
         File.WriteAllText(Path.Combine(folder, "report.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         File.WriteAllText(Path.Combine(folder, "report.md"), ToMarkdown(report));
-        log?.Invoke($"\nreport: {Path.Combine(report.ReportFolder, "report.md")}");
+        ToHtml(report).Write(Path.Combine(folder, "report.html"));
+        log?.Invoke("\n" + Comparison(report).ToText());
+        log?.Invoke($"report: {Path.Combine(report.ReportFolder, "report.md")} and report.html (charts, opens offline)");
         return report;
     }
 
@@ -106,7 +111,67 @@ public static class KitTour
     }
 
     static string Score(TaskResult result, string metric) =>
-        $"{result.Metrics[metric].Value:F3} ± {result.Metrics[metric].StdErr:F3}";
+        $"{Tables.MetricValue(metric, result.Metrics[metric].Value)} ± {Tables.MetricValue(metric, result.Metrics[metric].StdErr)}";
+
+    /// <summary>The dense and compressed models side by side: perplexity, weights, speed and task scores, formatted for reading.</summary>
+    public static ReadableTable Comparison(TourReport r)
+    {
+        var rows = new List<(string Measure, string Dense, string Compressed)>
+        {
+            ("perplexity", Readable.Number(r.Perplexity.Value), Readable.Number(r.Compressed.Perplexity.Value)),
+            ("weights in memory", Readable.Bytes(r.Model.WeightBytes), Readable.Bytes(r.Compressed.WeightBytes)),
+            ("time to first token", Readable.Milliseconds(r.Generation.TimeToFirstTokenMs), Readable.Milliseconds(r.Compressed.Generation.TimeToFirstTokenMs)),
+            ("decode speed", Readable.TokensPerSecond(r.Generation.TokensPerSecond), Readable.TokensPerSecond(r.Compressed.Generation.TokensPerSecond)),
+        };
+        foreach (var metric in new[] { TaskMetrics.Acc, TaskMetrics.AccNorm })
+            rows.Add(($"{TaskRegistry.KitStories} {metric} (± stderr)", Score(r.Compressed.DenseStories, metric), Score(r.Compressed.CompressedStories, metric)));
+        return ReadableTable.Of(rows,
+            (new TableColumn(""), x => x.Measure),
+            (new TableColumn("dense", Numeric: true), x => x.Dense),
+            (new TableColumn(r.Compressed.Recipe, Numeric: true), x => x.Compressed));
+    }
+
+    /// <summary>
+    /// The report as a self-contained HTML page: the same text and tables as <see cref="ToMarkdown"/>, with charts of
+    /// the task scores, perplexity, weight sizes and the compressed model's per-Linear errors.
+    /// </summary>
+    public static HtmlReport ToHtml(TourReport r)
+    {
+        var html = new HtmlReport("Kit tour");
+        html.Heading("Model").Preformatted(r.Model.ToText()).Paragraph($"Loaded in {Readable.Milliseconds(r.LoadMs)}.");
+        html.Heading("Generation (greedy)").Preformatted(r.Prompt + r.Generation.Text);
+        html.Heading($"Compressed: {r.Compressed.Recipe}").Preformatted(r.Prompt + r.Compressed.Generation.Text);
+        html.Table(Comparison(r));
+        html.Paragraph($"Agreement with the dense model on {Path.GetFileName(r.PerplexityText)}: KL divergence {Readable.Number(r.Compressed.Agreement.MeanKl)} nats per token, "
+            + $"same most likely next token at {Readable.Percent(r.Compressed.Agreement.Top1Agreement)} of {Readable.Count(r.Compressed.Agreement.Positions)} positions.");
+        var records = TourRecords(r);
+        html.Chart(AccuracyCharts.TaskScores(records)).Chart(AccuracyCharts.Perplexity(records));
+        html.Chart(SpeedCharts.Memory(
+        [
+            new SpeedPoint("dense", 1, 0, r.Generation.TimeToFirstTokenMs, double.NaN, r.Generation.TokensPerSecond, r.Generation.TokensPerSecond,
+                r.Generation.TokensPerSecond, null, r.Model.WeightBytes),
+            new SpeedPoint(r.Compressed.Recipe, 1, 0, r.Compressed.Generation.TimeToFirstTokenMs, double.NaN, r.Compressed.Generation.TokensPerSecond,
+                r.Compressed.Generation.TokensPerSecond, r.Compressed.Generation.TokensPerSecond, null, r.Compressed.WeightBytes),
+        ]));
+        html.Chart(AccuracyCharts.LayerErrors(LayerErrors.Read(r.Compressed.Folder)));
+        return html;
+    }
+
+    // The tour's scores as results-table rows, so that the same chart builders as kit eval's draw them.
+    static List<EvaluationRecord> TourRecords(TourReport r)
+    {
+        var rows = new List<EvaluationRecord>();
+        var time = DateTime.UtcNow;
+        void Add(string model, string task, string metric, double value, double stdErr, long count) =>
+            rows.Add(new EvaluationRecord("tour", time, model, null, task, metric, value, stdErr, count, null));
+        foreach (var (model, stories, ppl) in new[] { ("dense", r.Compressed.DenseStories, r.Perplexity), (r.Compressed.Recipe, r.Compressed.CompressedStories, r.Compressed.Perplexity) })
+        {
+            Add(model, "perplexity", "perplexity", ppl.Value, double.NaN, ppl.PredictedTokens);
+            foreach (var (metric, value) in stories.Metrics) Add(model, stories.Task, metric, value.Value, value.StdErr, stories.Count);
+        }
+        Add(r.Compressed.Recipe, "agreement", "top1_agreement", r.Compressed.Agreement.Top1Agreement, r.Compressed.Agreement.Top1StdErr, r.Compressed.Agreement.Positions);
+        return rows;
+    }
 
     /// <summary>The report as Markdown.</summary>
     public static string ToMarkdown(TourReport r)
@@ -124,13 +189,7 @@ public static class KitTour
         sb.AppendLine($"{r.Perplexity.Value:F3} on `{Path.GetFileName(r.PerplexityText)}` ({r.Perplexity.PredictedTokens} predicted tokens, {r.Perplexity.Windows} windows).").AppendLine();
         sb.AppendLine($"## Compressed: {r.Compressed.Recipe}").AppendLine();
         sb.AppendLine($"> {r.Prompt}{r.Compressed.Generation.Text.Replace("\n", "\n> ")}").AppendLine();
-        sb.AppendLine("| | dense | compressed |");
-        sb.AppendLine("| --- | --- | --- |");
-        sb.AppendLine($"| perplexity | {r.Perplexity.Value:F3} | {r.Compressed.Perplexity.Value:F3} |");
-        sb.AppendLine($"| weights in memory | {r.Model.WeightBytes / 1048576.0:F2} MiB | {r.Compressed.WeightBytes / 1048576.0:F2} MiB |");
-        sb.AppendLine($"| decode tokens/s | {r.Generation.TokensPerSecond:F1} | {r.Compressed.Generation.TokensPerSecond:F1} |");
-        foreach (var metric in new[] { TaskMetrics.Acc, TaskMetrics.AccNorm })
-            sb.AppendLine($"| {TaskRegistry.KitStories} {metric} (± stderr) | {Score(r.Compressed.DenseStories, metric)} | {Score(r.Compressed.CompressedStories, metric)} |");
+        sb.Append(Comparison(r).ToMarkdown());
         sb.AppendLine().AppendLine($"Agreement with the dense model on the same text: KL divergence {r.Compressed.Agreement.MeanKl:F4} ± {r.Compressed.Agreement.KlStdErr:F4} nats per token (largest {r.Compressed.Agreement.MaxKl:F3}), "
             + $"same most likely next token at {r.Compressed.Agreement.Top1Agreement:P1} of {r.Compressed.Agreement.Positions} positions.");
         return sb.ToString();

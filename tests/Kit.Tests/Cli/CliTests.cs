@@ -72,6 +72,10 @@ public sealed class CliTests
         Assert.InRange(agreement["top1_agreement"]!.GetValue<double>(), 0.7, 0.999);
         Assert.Equal(24, r.Json["compressed"]!["dense_stories"]!["count"]!.GetValue<int>());
         Assert.Contains("kit_stories acc_norm", File.ReadAllText(Path.Combine(folder, "report.md")));
+        // The HTML report: task scores, perplexity, memory and per-Linear errors as charts, plotly.js inlined.
+        string html = File.ReadAllText(Path.Combine(folder, "report.html"));
+        Assert.Equal(4, System.Text.RegularExpressions.Regex.Count(html, "class=\"kit-chart\""));
+        Assert.Contains("plotly.js v", html);
     }
 }
 

@@ -28,6 +28,12 @@ public sealed class EvalCliTests
         Assert.Equal(agreement["candidate_perplexity"]!.GetValue<double>(), candPpl, 6);
         Assert.True(candPpl > basePpl, $"{candPpl} vs {basePpl}");
         Assert.Equal(35, r.Json["layer_errors"]!.AsArray().Count);
+        // The run's HTML report: its table and a chart each of task scores (top-1 agreement), perplexity and layer errors, plotly.js inlined.
+        string html = File.ReadAllText(r.Json["report"]!.GetValue<string>());
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Count(html, "class=\"kit-chart\""));
+        Assert.Contains("plotly.js v", html);
+        Assert.Contains(">top1_agreement<", html);
+        Assert.DoesNotContain("NaN", html.Replace(Kit.Reports.PlotlyJs.ScriptTags(), ""));
 
         var rows = ResultsTable.Read(Path.Combine(work, "runs"));
         Assert.Equal(7, rows.Count);

@@ -49,16 +49,27 @@ public static class ResultsTable
         string header = File.ReadLines(path).FirstOrDefault() ?? "";
         int width = OlderWidths.Append(Columns.Length).FirstOrDefault(n => header == string.Join(',', Columns[..n]));
         if (width == 0) throw new InvalidDataException($"{path}: expected the columns {string.Join(',', Columns)}, found '{header}'");
-        var columns = Columns[..width];
-        var frame = DataFrame.LoadCsv(path, columnNames: columns, dataTypes: ColumnTypes[..width], cultureInfo: CultureInfo.InvariantCulture);
+        var frame = DataFrame.LoadCsv(path, columnNames: Columns[..width], dataTypes: ColumnTypes[..width], cultureInfo: CultureInfo.InvariantCulture);
+        return FromDataFrame(frame);
+    }
+
+    /// <summary>The records of a DataFrame with the table's columns (as <see cref="Load"/> or <see cref="ToDataFrame"/> give it), in row order.</summary>
+    /// <exception cref="ArgumentException">The frame lacks one of the table's columns (those added later, add_bos_token and the speed columns, may be absent).</exception>
+    public static IReadOnlyList<EvaluationRecord> FromDataFrame(DataFrame frame)
+    {
+        var names = frame.Columns.Select(c => c.Name).ToHashSet();
+        var missing = Columns[..OlderWidths[0]].Where(c => !names.Contains(c)).ToList();
+        if (missing.Count > 0)
+            throw new ArgumentException($"not a results table: the DataFrame lacks the column(s) {string.Join(", ", missing)} (it has {string.Join(", ", names)})");
+        bool hasBos = names.Contains("add_bos_token"), hasSpeed = names.Contains("kind");
         var records = new List<EvaluationRecord>((int)frame.Rows.Count);
         foreach (var row in frame.Rows)
-            records.Add(new EvaluationRecord((string)row[0], DateTime.Parse((string)row[1], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
-                (string)row[2], NullIfEmpty(row[3] as string), (string)row[4], (string)row[5],
-                Number(row[6]), Number(row[7]), (long)row[8], row[9] is long limit ? (int)limit : null,
-                width > 10 ? NullIfEmpty(row[10] as string) : null,
-                width > 11 ? NullIfEmpty(row[11] as string) ?? ResultKinds.Accuracy : ResultKinds.Accuracy,
-                width > 11 ? Int(row[12]) : null, width > 11 ? Int(row[13]) : null, width > 11 ? Int(row[14]) : null));
+            records.Add(new EvaluationRecord((string)row["run_id"], DateTime.Parse((string)row["time"], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+                (string)row["model"], NullIfEmpty(row["baseline"] as string), (string)row["task"], (string)row["metric"],
+                Number(row["value"]), Number(row["stderr"]), Convert.ToInt64(row["count"], CultureInfo.InvariantCulture), Int(row["limit"]),
+                hasBos ? NullIfEmpty(row["add_bos_token"] as string) : null,
+                hasSpeed ? NullIfEmpty(row["kind"] as string) ?? ResultKinds.Accuracy : ResultKinds.Accuracy,
+                hasSpeed ? Int(row["batch"]) : null, hasSpeed ? Int(row["prompt_tokens"]) : null, hasSpeed ? Int(row["new_tokens"]) : null));
         return records;
     }
 
@@ -87,7 +98,7 @@ public static class ResultsTable
     // Empty cells (a NaN written by an older writer, or a hand-edited file) read back as NaN.
     static double Number(object? cell) => cell is double d ? d : double.NaN;
 
-    static int? Int(object? cell) => cell is long n ? (int)n : null;
+    static int? Int(object? cell) => cell is null ? null : Convert.ToInt32(cell, CultureInfo.InvariantCulture);
 
     static void WriteParquet(IReadOnlyList<EvaluationRecord> records, string path)
     {
