@@ -79,7 +79,7 @@ public sealed class NotebookProgressTests
     public void Compression_without_calibration_says_so_instead_of_NaN()
     {
         Assert.Equal("layer 1/4 · model.layers.0.mlp.up_proj (no calibration data: error not measured)",
-            new CompressionProgress(0, 4, "model.layers.0.mlp.up_proj", double.NaN).Describe());
+            new CompressionProgress(0, 4, "model.layers.0.mlp.up_proj", null).Describe());
         Assert.Equal("layer 1/4 · model.layers.0.mlp.up_proj (relative error 0.0123)",
             new CompressionProgress(0, 4, "model.layers.0.mlp.up_proj", 0.012345).Describe());
     }
