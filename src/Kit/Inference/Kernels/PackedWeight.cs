@@ -202,41 +202,58 @@ public sealed unsafe class PackedWeight : IDisposable
 
     static byte[] PackInt4(sbyte[] codes, int rows, PackedLayout layout, int qmin, int qmax)
     {
-        int k = layout.PaddedColumns, columns = layout.Columns, rowBytes = k / 2;
+        int rowBytes = layout.PaddedColumns / 2;
         var packed = new byte[(long)rows * rowBytes];
-        for (int r = 0; r < rows; r++)
-            for (int p = 0; p < k; p++)
-            {
-                int j = layout.ColumnOrder is { } order ? order[p] : p;
-                // Padding gets code 0: its x entries are zero, so any finite weight leaves the sum alone.
-                int code = j < 0 ? 0 : Checked(codes[(long)r * columns + j], qmin, qmax, r, j);
-                long at = (long)r * rowBytes + p / 32 * 16 + p % 16;
-                packed[at] |= (byte)((code + 8) << (p % 32 < 16 ? 0 : 4));
-            }
+        PackRows(codes, rows, layout, qmin, qmax, (r, row) =>
+        {
+            // Element j of a 32-block goes to the low nibble of byte j, element j + 16 to its high nibble.
+            var output = packed.AsSpan((int)((long)r * rowBytes), rowBytes);
+            for (int block = 0; block < row.Length / 32; block++)
+                for (int j = 0; j < 16; j++)
+                    output[block * 16 + j] = (byte)((row[block * 32 + j] + 8) | ((row[block * 32 + 16 + j] + 8) << 4));
+        });
         return packed;
     }
 
     static sbyte[] PackInt8(sbyte[] codes, int rows, PackedLayout layout, int qmin, int qmax)
     {
-        int k = layout.PaddedColumns, columns = layout.Columns;
+        int k = layout.PaddedColumns;
         var packed = new sbyte[(long)rows * k];
-        for (int r = 0; r < rows; r++)
-            for (int p = 0; p < k; p++)
-            {
-                int j = layout.ColumnOrder is { } order ? order[p] : p;
-                packed[(long)r * k + p] = j < 0 ? (sbyte)0 : (sbyte)Checked(codes[(long)r * columns + j], qmin, qmax, r, j);
-            }
+        PackRows(codes, rows, layout, qmin, qmax, (r, row) => row.CopyTo(packed.AsSpan((int)((long)r * k), k)));
         return packed;
     }
 
-    static int Checked(sbyte code, int qmin, int qmax, int row, int column) =>
-        code >= qmin && code <= qmax ? code
-            : throw new ArgumentException($"QuantizedWeight.Codes: code {code} at [{row}, {column}] lies outside the grid's range [{qmin}, {qmax}]", "Codes");
+    // Puts each row's codes in packed column order (act-order gathers them; padding gets code 0, whose x entries
+    // are zero, so any finite weight leaves the sum alone) and hands it to pack; rows run in parallel.
+    delegate void RowPacker(int row, ReadOnlySpan<sbyte> ordered);
+
+    static void PackRows(sbyte[] codes, int rows, PackedLayout layout, int qmin, int qmax, RowPacker pack)
+    {
+        int k = layout.PaddedColumns, columns = layout.Columns;
+        int outside = codes.AsSpan().IndexOfAnyExceptInRange((sbyte)qmin, (sbyte)qmax);
+        if (outside >= 0)
+            throw new ArgumentException($"QuantizedWeight.Codes: code {codes[outside]} at [{outside / columns}, {outside % columns}] lies outside the grid's range [{qmin}, {qmax}]", "Codes");
+        Parallel.For(0, rows, () => new sbyte[k], (r, _, row) =>
+        {
+            var source = codes.AsSpan((int)((long)r * columns), columns);
+            if (layout.ColumnOrder is { } order)
+                for (int p = 0; p < k; p++) row[p] = order[p] < 0 ? (sbyte)0 : source[order[p]];
+            else
+            {
+                source.CopyTo(row);
+                row.AsSpan(columns).Clear();
+            }
+            pack(r, row);
+            return row;
+        }, _ => { });
+    }
 
     static T[] HostArray<T>(Tensor t, ScalarType dtype) where T : unmanaged
     {
         using var host = t.to_type(dtype).cpu().contiguous();
-        return host.data<T>().ToArray();
+        var array = new T[host.numel()];
+        new ReadOnlySpan<T>(TensorMemory.Address(host), array.Length).CopyTo(array);
+        return array;
     }
 
     // A per-tensor grid ([1, 1]) is repeated per row so that every row reads its scale the same way.

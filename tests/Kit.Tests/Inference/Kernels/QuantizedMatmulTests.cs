@@ -94,4 +94,15 @@ public sealed class QuantizedMatmulTests
         var error = Assert.Throws<ArgumentException>(() => QuantizedMatmul.Multiply(packed, new float[64], 1, new float[8], KernelActivations.Int8PerToken));
         Assert.Contains("PackedWeight.Format", error.Message);
     }
+
+    [Fact]
+    public void Packing_refuses_a_code_outside_the_grid_and_names_its_position()
+    {
+        var args = Grid(4, true, QuantizationStrategy.Group, 32);
+        using var q = KernelTestData.Weight(3, 64, args, seed: 5);
+        q.Codes[1, 37] = TorchSharp.torch.tensor((sbyte)8);   // int4 symmetric codes run from −8 to 7
+
+        var e = Assert.Throws<ArgumentException>(() => PackedWeight.From(q));
+        Assert.Contains("code 8 at [1, 37] lies outside the grid's range [-8, 7]", e.Message);
+    }
 }
