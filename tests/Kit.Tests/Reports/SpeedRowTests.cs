@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Kit.Benchmarks;
 using Kit.Evaluation.Results;
+using Kit.Notebook;
 using Kit.Reports;
 using Kit.Reports.Charts;
 using Plotly.NET;
@@ -73,5 +74,9 @@ public sealed class SpeedRowTests
             roofline.GetProperty("data").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
         // Time to first token, per-sequence speed, throughput, memory, roofline: no crossover without a second model.
         Assert.Equal(5, SpeedReport.Build(sweep).ChartCount);
+        string table = NotebookOutput.Speed(sweep).Html;
+        Assert.Contains(">90.0 tok/s<", table);
+        Assert.Contains(">12.0 ms<", table);
+        Assert.Contains(">0.400 %<", table);
     }
 }
