@@ -4,6 +4,7 @@ using Kit.Evaluation.Results;
 using Kit.Cli.Benchmarks;
 using Kit.Inference.Kernels;
 using Kit.Quantization;
+using Kit.Reports;
 
 namespace Kit.Cli.Commands;
 
@@ -156,8 +157,13 @@ internal static class BenchCommand
             ResultsTable.Append(folder, SpeedRecords.From(result, runId, time));
             string table = Path.Combine(folder, ResultsTable.CsvFile);
             var crossovers = Crossovers(result);
-            if (r.GetValue(json)) CliSupport.PrintJson(new { run_id = runId, results_table = table, sweep = result, crossovers });
-            else PrintSweep(result, crossovers, runId, table);
+            string report = SpeedReport.Write(result, crossovers, folder, runId);
+            if (r.GetValue(json)) CliSupport.PrintJson(new { run_id = runId, results_table = table, report, sweep = result, crossovers });
+            else
+            {
+                PrintSweep(result, crossovers, runId, table);
+                Console.WriteLine($"report: {report}");
+            }
             return 0;
         }));
         return command;

@@ -1,3 +1,4 @@
+using Kit.Benchmarks;
 using Kit.Evaluation.Results;
 using Kit.Reports;
 using Microsoft.Data.Analysis;
@@ -31,6 +32,9 @@ public static class NotebookOutput
 
     /// <summary>The results table <paramref name="frame"/> (as <see cref="ResultsTable.Load"/> gives it), formatted for reading.</summary>
     public static HtmlOutput Results(DataFrame frame) => Table(Tables.Results(frame));
+
+    /// <summary>A speed sweep's points formatted for reading (<see cref="Tables.Speed"/>), one row per model, batch and prompt length.</summary>
+    public static HtmlOutput Speed(SpeedSweepResult sweep) => Table(Tables.Speed(SpeedRow.From(sweep)));
 
     static string Styled(string table) => $"<style>{ReadableTable.Css}</style>{table}";
 }

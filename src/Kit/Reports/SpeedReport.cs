@@ -1,37 +1,50 @@
+using Kit.Benchmarks;
 using Kit.Reports.Charts;
 
 namespace Kit.Reports;
 
-/// <summary>The HTML report of a speed sweep: the rows as a table, and time to first token, throughput, memory, roofline and crossover charts.</summary>
+/// <summary>The HTML report of a speed sweep: the rows as a table, and time to first token, throughput, crossover, memory and roofline charts.</summary>
 public static class SpeedReport
 {
+    /// <summary>The report's file name inside the run's folder (<c>RUNS/sweep-RUNID/</c>).</summary>
+    public const string FileName = "report.html";
+
     /// <summary>
-    /// Builds the report of <paramref name="points"/>. <paramref name="machine"/> adds the roofline (points need an
-    /// arithmetic intensity to appear on it); <paramref name="crossover"/> names the format that wins at batch 1 and the
-    /// one expected to overtake it at large batches, and adds their crossover in words and as a chart.
+    /// Builds the report of <paramref name="rows"/>. <paramref name="roofs"/> add the roofline (rows need an arithmetic
+    /// intensity to appear on it); each of <paramref name="crossovers"/> (<see cref="Crossover.Find"/>, or
+    /// <see cref="SpeedRow.FindCrossover"/>) adds where its challenger overtakes its incumbent, in words and as a chart.
     /// </summary>
-    /// <exception cref="ArgumentException">There are no points.</exception>
-    public static HtmlReport Build(IReadOnlyList<SpeedPoint> points, MachineCeilings? machine = null,
-        (string Incumbent, string Challenger)? crossover = null, string title = "Speed")
+    /// <exception cref="ArgumentException">There are no rows.</exception>
+    public static HtmlReport Build(IReadOnlyList<SpeedRow> rows, IReadOnlyList<Roofline>? roofs = null, IReadOnlyList<Crossover>? crossovers = null,
+        string title = "Speed")
     {
-        if (points.Count == 0) throw new ArgumentException("a speed report needs at least one measured point", nameof(points));
+        if (rows.Count == 0) throw new ArgumentException("a speed report needs at least one measured point", nameof(rows));
         var report = new HtmlReport(title);
-        if (machine is not null)
-            report.Paragraph($"{machine.Label}: memory bandwidth {Readable.BytesPerSecond(machine.BandwidthBytesPerSecond)}, " +
-                $"compute ceiling {Readable.FlopsPerSecond(machine.PeakFlopsPerSecond)} (ridge at {Readable.Number(machine.RidgeIntensity)} operations per byte).");
-        report.Heading("Measurements").Table(Tables.Speed(points));
-        report.Heading("Interactive use: latency").Chart(SpeedCharts.TimeToFirstToken(points)).Chart(SpeedCharts.PerSequenceSpeed(points));
-        report.Heading("Batch jobs: throughput").Chart(SpeedCharts.Throughput(points));
-        if (crossover is var (incumbent, challenger))
+        foreach (var roof in roofs ?? [])
+            report.Paragraph($"{roof.Label}: memory bandwidth {Readable.BytesPerSecond(roof.BandwidthBytesPerSecond)}, " +
+                $"compute ceiling {Readable.FlopsPerSecond(roof.PeakFlopsPerSecond)} (ridge at {Readable.Number(roof.RidgeIntensity)} operations per byte).");
+        report.Heading("Measurements").Table(Tables.Speed(rows));
+        report.Heading("Interactive use: latency").Chart(SpeedCharts.TimeToFirstToken(rows)).Chart(SpeedCharts.PerSequenceSpeed(rows));
+        report.Heading("Batch jobs: throughput").Chart(SpeedCharts.Throughput(rows));
+        foreach (var c in crossovers ?? [])
         {
-            int? batch = SpeedCharts.CrossoverBatch(points, incumbent, challenger);
-            report.Paragraph(batch is int b
-                ? $"{challenger} overtakes {incumbent} in batch throughput from batch {b} on."
-                : $"{challenger} does not overtake {incumbent} at the batch sizes measured.");
-            report.Chart(SpeedCharts.Crossover(points, incumbent, challenger));
+            string verdict = c.Batch is int b
+                ? $"{c.Challenger} overtakes {c.Incumbent} in batch throughput from batch {b} on."
+                : $"{c.Challenger} does not overtake {c.Incumbent} at the batch sizes measured.";
+            string estimate = c.EstimatedBatch is double at ? $" Their throughputs are equal at batch ≈ {Readable.Number(at)} (interpolated)." : "";
+            report.Paragraph($"{c.PromptTokens}-token prompts: {verdict}{estimate}");
+            report.Chart(SpeedCharts.Crossover(rows, c));
         }
-        report.Heading("Memory").Chart(SpeedCharts.Memory(points));
-        if (machine is not null) report.Heading("Roofline").Chart(SpeedCharts.Roofline(points, machine));
+        report.Heading("Memory").Chart(SpeedCharts.Memory(rows));
+        if (roofs is { Count: > 0 }) report.Heading("Roofline").Chart(SpeedCharts.Roofline(rows, [.. roofs]));
         return report;
     }
+
+    /// <summary>The report of <paramref name="sweep"/>: its points under its machine's measured roofs, with <paramref name="crossovers"/>.</summary>
+    public static HtmlReport Build(SpeedSweepResult sweep, IReadOnlyList<Crossover>? crossovers = null, string title = "Speed") =>
+        Build(SpeedRow.From(sweep), Roofline.Measured(sweep.Machine), crossovers, title);
+
+    /// <summary>Builds the report of sweep <paramref name="runId"/> and writes it to <paramref name="runsFolder"/>/sweep-RUNID/report.html; returns its path.</summary>
+    public static string Write(SpeedSweepResult sweep, IReadOnlyList<Crossover> crossovers, string runsFolder, string runId) =>
+        Build(sweep, crossovers, $"Speed sweep {runId}").Write(Path.Combine(runsFolder, "sweep-" + runId, FileName));
 }

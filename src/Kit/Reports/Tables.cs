@@ -51,7 +51,7 @@ public static class Tables
         (new TableColumn("sparsity", Numeric: true), e => e.Sparsity > 0 ? Readable.Percent(e.Sparsity) : ""));
 
     /// <summary>Speed rows: one per model, batch and prompt length, in units.</summary>
-    public static ReadableTable Speed(IEnumerable<SpeedPoint> points) => ReadableTable.Of(points,
+    public static ReadableTable Speed(IEnumerable<SpeedRow> points) => ReadableTable.Of(points,
         (new TableColumn("model"), p => p.Model),
         (new TableColumn("batch", Numeric: true), p => Readable.Count(p.Batch)),
         (new TableColumn("prompt", Numeric: true), p => Readable.Count(p.PromptTokens)),
@@ -63,7 +63,7 @@ public static class Tables
         (new TableColumn("peak memory", Numeric: true), p => Readable.Bytes(p.PeakMemoryBytes)),
         (new TableColumn("weights", Numeric: true), p => Readable.Bytes(p.WeightBytes)),
         (new TableColumn("of bandwidth", Numeric: true), p => Readable.Percent(p.BandwidthFraction)),
-        (new TableColumn("of compute", Numeric: true), p => Readable.Percent(p.ComputeFraction)));
+        (new TableColumn("of roofline", Numeric: true), p => Readable.Percent(p.RooflineFraction)));
 
     /// <summary>
     /// Any DataFrame, readable: numbers to three significant digits (a column whose name ends in a unit such as

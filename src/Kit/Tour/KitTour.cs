@@ -148,9 +148,9 @@ public static class KitTour
         html.Chart(AccuracyCharts.TaskScores(records)).Chart(AccuracyCharts.Perplexity(records));
         html.Chart(SpeedCharts.Memory(
         [
-            new SpeedPoint("dense", 1, 0, r.Generation.TimeToFirstTokenMs, double.NaN, r.Generation.TokensPerSecond, r.Generation.TokensPerSecond,
+            new SpeedRow("dense", 1, 0, r.Generation.TimeToFirstTokenMs, double.NaN, r.Generation.TokensPerSecond, r.Generation.TokensPerSecond,
                 r.Generation.TokensPerSecond, null, r.Model.WeightBytes),
-            new SpeedPoint(r.Compressed.Recipe, 1, 0, r.Compressed.Generation.TimeToFirstTokenMs, double.NaN, r.Compressed.Generation.TokensPerSecond,
+            new SpeedRow(r.Compressed.Recipe, 1, 0, r.Compressed.Generation.TimeToFirstTokenMs, double.NaN, r.Compressed.Generation.TokensPerSecond,
                 r.Compressed.Generation.TokensPerSecond, r.Compressed.Generation.TokensPerSecond, null, r.Compressed.WeightBytes),
         ]));
         html.Chart(AccuracyCharts.LayerErrors(LayerErrors.Read(r.Compressed.Folder)));

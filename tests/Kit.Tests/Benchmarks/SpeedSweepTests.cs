@@ -87,6 +87,14 @@ public sealed class SpeedSweepTests
         var rows = ResultsTable.Read(Path.Combine(dir, "out"));
         Assert.Equal(4 * SpeedRecords.Metrics.Count, rows.Count(r => r.Task == SpeedRecords.SpeedTask));
         Assert.All(rows, r => Assert.Equal(ResultKinds.Speed, r.Kind));
+        // The run's HTML report: time to first token, per-sequence speed, throughput, the one crossover, memory and the roofline.
+        string report = run.Json["report"]!.GetValue<string>();
+        Assert.Equal(Path.Combine(dir, "out", $"sweep-{run.Json["run_id"]!.GetValue<string>()}", "report.html"), Path.GetFullPath(report, dir));
+        string html = File.ReadAllText(Path.GetFullPath(report, dir));
+        Assert.Equal(6, System.Text.RegularExpressions.Regex.Count(html, "class=\"kit-chart\""));
+        Assert.Contains("roof: int8, measured, this machine", html);
+        Assert.Contains("stories260K", html);
+        Assert.DoesNotContain("NaN", html.Replace(Kit.Reports.PlotlyJs.ScriptTags(), ""));
     }
 
     [Theory]

@@ -21,7 +21,7 @@ public sealed class ChartBuilderTests
     static EvaluationRecord Row(string model, string task, string metric, double value) =>
         new("r", DateTime.UnixEpoch, model, null, task, metric, value, double.NaN, 10, null);
 
-    static SpeedPoint Point(string model, int batch, double ttft, double batchTps, int prompt = 128, long weights = 1_000_000) =>
+    static SpeedRow Point(string model, int batch, double ttft, double batchTps, int prompt = 128, long weights = 1_000_000) =>
         new(model, batch, prompt, ttft, 1000, batchTps / batch, batchTps, batchTps * 0.9, 2_000_000, weights);
 
     [Fact]
@@ -87,7 +87,7 @@ public sealed class ChartBuilderTests
     [Fact]
     public void Roofline_draws_min_of_bandwidth_and_compute_and_places_each_point()
     {
-        var machine = new MachineCeilings("this machine", 40e9, 400e9); // ridge at 10 operations per byte
+        var machine = new Roofline("this machine", 40e9, 400e9); // ridge at 10 operations per byte
         Assert.Equal(10, machine.RidgeIntensity, 12);
         Assert.Equal(80e9, machine.Attainable(2));
         Assert.Equal(400e9, machine.Attainable(100));
@@ -105,24 +105,39 @@ public sealed class ChartBuilderTests
     }
 
     [Fact]
-    public void Crossover_is_the_first_batch_where_the_challenger_is_faster()
+    public void Crossover_chart_marks_the_first_batch_from_which_the_challenger_stays_faster()
     {
         var points = new[]
         {
             Point("W4A16", 1, 1, 25), Point("W4A16", 4, 1, 60), Point("W4A16", 16, 1, 90), Point("W4A16", 64, 1, 100),
             Point("W8A8", 1, 1, 20), Point("W8A8", 4, 1, 55), Point("W8A8", 16, 1, 120), Point("W8A8", 64, 1, 260),
         };
-        Assert.Equal(16, SpeedCharts.CrossoverBatch(points, "W4A16", "W8A8"));
+        var crossover = SpeedRow.FindCrossover(points, "W8A8", "W4A16");
+        Assert.Equal(16, crossover.Batch);
+        Assert.Equal(128, crossover.PromptTokens);
+        // Ratio 55/60 at batch 4 and 120/90 at 16 cross 1 at exp(ln 4 + ln(60/55) / ln((120/90)·(60/55)) · ln 4), straight in log–log.
+        double f = Math.Log(60.0 / 55) / (Math.Log(120.0 / 90) - Math.Log(55.0 / 60));
+        Assert.Equal(Math.Exp(Math.Log(4) + f * Math.Log(4)), crossover.EstimatedBatch!.Value, 9);
         // W4A16 leads W8A8 at small batches but loses the lead: that is no crossover.
-        Assert.Null(SpeedCharts.CrossoverBatch(points, "W8A8", "W4A16"));
+        Assert.Equal("W4A16 does not overtake W8A8 at the measured batch sizes", Title(Figure(SpeedCharts.Crossover(points, "W4A16", "W8A8"))));
         // A lead that is lost again at a larger batch does not count either.
-        Assert.Null(SpeedCharts.CrossoverBatch([.. points, Point("W4A16", 256, 1, 300), Point("W8A8", 256, 1, 280)], "W4A16", "W8A8"));
-        var figure = Figure(SpeedCharts.Crossover(points, "W4A16", "W8A8"));
+        SpeedRow[] lostAgain = [.. points, Point("W4A16", 256, 1, 300), Point("W8A8", 256, 1, 280)];
+        Assert.Null(SpeedRow.FindCrossover(lostAgain, "W8A8", "W4A16").Batch);
+        var lost = Figure(SpeedCharts.Crossover(lostAgain, "W8A8", "W4A16"));
+        Assert.Equal("W8A8 does not overtake W4A16 at the measured batch sizes", Title(lost));
+        Assert.DoesNotContain(lost.GetProperty("data").EnumerateArray(), t => t.GetProperty("name").GetString()!.StartsWith("crossover"));
+
+        var figure = Figure(SpeedCharts.Crossover(points, "W8A8", "W4A16"));
         var mark = Trace(figure, "crossover: batch 16");
         Assert.Equal([16.0], Numbers(mark, "x"));
         Assert.Equal([120.0], Numbers(mark, "y"));
-        Assert.Equal("W8A8 overtakes W4A16 at batch 16", figure.GetProperty("layout").GetProperty("title").GetProperty("text").GetString());
+        Assert.Equal("W8A8 overtakes W4A16 at batch 16", Title(figure));
+        // Models that share no batch size have no crossover to draw.
+        var apart = Assert.Throws<ArgumentException>(() => SpeedCharts.Crossover([Point("W4A16", 1, 1, 25), Point("W8A8", 2, 1, 40)], "W8A8", "W4A16"));
+        Assert.Contains("share no batch size", apart.Message);
     }
+
+    static string Title(JsonElement figure) => figure.GetProperty("layout").GetProperty("title").GetProperty("text").GetString()!;
 
     [Fact]
     public void Pareto_keeps_the_variants_no_other_beats_on_accuracy_size_and_speed()
@@ -164,18 +179,22 @@ public sealed class ChartBuilderTests
 
 public sealed class SpeedReportTests
 {
-    static SpeedPoint Point(string model, int batch, double batchTps) =>
+    static SpeedRow Point(string model, int batch, double batchTps) =>
         new(model, batch, 128, 10 * batch, 1000, batchTps / batch, batchTps, batchTps, null, 700_000_000, batch * 2.0, batchTps * 1e9);
 
     [Fact]
     public void Speed_report_says_where_the_crossover_is_and_draws_each_chart()
     {
         var points = new[] { Point("W4A16", 1, 25), Point("W4A16", 16, 90), Point("W8A8", 1, 20), Point("W8A8", 16, 120) };
-        var report = SpeedReport.Build(points, new MachineCeilings("this machine", 41.6e9, 1e12), ("W4A16", "W8A8"));
-        // Time to first token, per-sequence speed, throughput, crossover, memory, roofline.
-        Assert.Equal(6, report.ChartCount);
+        var report = SpeedReport.Build(points, [new Roofline("this machine", 41.6e9, 1e12)],
+            [SpeedRow.FindCrossover(points, "W8A8", "W4A16"), SpeedRow.FindCrossover(points, "W4A16", "W8A8")]);
+        // Time to first token, per-sequence speed, throughput, two crossovers, memory, roofline.
+        Assert.Equal(7, report.ChartCount);
         string html = report.ToHtml();
         Assert.Contains("W8A8 overtakes W4A16 in batch throughput from batch 16 on.", html);
+        // Ratios 0.8 at batch 1 and 4/3 at 16 reach 1 at exp(ln 16 · ln 1.25 / ln(4/3 · 1.25)) ≈ 3.36.
+        Assert.Contains("equal at batch ≈ 3.36", html);
+        Assert.Contains("W4A16 does not overtake W8A8 at the batch sizes measured.", html);
         Assert.Contains("memory bandwidth 41.6 GB/s, compute ceiling 1.00 TFLOP/s", html);
         Assert.Equal(4, SpeedReport.Build(points).ChartCount);
         Assert.Throws<ArgumentException>(() => SpeedReport.Build([]));

@@ -38,7 +38,7 @@ public sealed class HtmlReportScreenshotTests
     {
         var time = DateTime.UnixEpoch;
         EvaluationRecord Row(string model, string metric, double value) => new("r", time, model, null, "kit_stories", metric, value, 0.05, 24, null);
-        SpeedPoint Point(string model, int batch, double tps) => new(model, batch, 128, 20 * batch, 1000, tps / batch, tps, tps, 2_000_000_000, 700_000_000,
+        SpeedRow Point(string model, int batch, double tps) => new(model, batch, 128, 20 * batch, 1000, tps / batch, tps, tps, 2_000_000_000, 700_000_000,
             ArithmeticIntensity: batch * 2.0, AchievedFlopsPerSecond: tps * 2e9);
         var speed = new[] { Point("W4A16", 1, 25), Point("W4A16", 16, 90), Point("W8A8", 1, 20), Point("W8A8", 16, 120) };
         return new HtmlReport("Offline charts")
@@ -46,7 +46,7 @@ public sealed class HtmlReportScreenshotTests
             .Table(Tables.Speed(speed))
             .Chart(AccuracyCharts.TaskScores([Row("dense", "acc", 0.5), Row("dense", "acc_norm", 0.62), Row("w4", "acc", 0.45), Row("w4", "acc_norm", 0.6)]))
             .Chart(SpeedCharts.Throughput(speed))
-            .Chart(SpeedCharts.Roofline(speed, new MachineCeilings("this machine", 40e9, 400e9)))
+            .Chart(SpeedCharts.Roofline(speed, new Roofline("this machine", 40e9, 400e9)))
             .Chart(FrontierChart.Pareto([new FrontierPoint("float32", 0.62, 4_000_000_000, 4), new FrontierPoint("W4A16", 0.6, 700_000_000, 25)], "acc_norm", "tok/s"));
     }
 
