@@ -21,11 +21,13 @@ public static class VariantComparison
     /// <summary>
     /// Runs every recipe on <paramref name="model"/> (calibrating on <paramref name="calibration"/>), writes
     /// the variants under <paramref name="runsFolder"/>, and returns one row per variant, the uncompressed
-    /// model first.
+    /// model first, written in <paramref name="format"/>: dense by default; compressed-tensors keeps quantized
+    /// Linears packed when loaded, which speed measurements need (pruned-only variants stay dense either way, and
+    /// 2:4 ones load sparse).
     /// </summary>
     public static IReadOnlyList<VariantResult> Run(string model, IReadOnlyList<(string Name, CompressionRecipe Recipe)> variants,
         CalibrationRequest? calibration, string evaluationText, string runsFolder, int seqLen = 256,
-        IProgress<string>? progress = null)
+        IProgress<string>? progress = null, OutputFormat format = OutputFormat.Dense)
     {
         var text = File.ReadAllText(evaluationText);
         var results = new List<VariantResult>();
@@ -36,7 +38,7 @@ public static class VariantComparison
             progress?.Report(name);
             string folder = Path.Combine(runsFolder, Slug(name));
             var report = ModelCompression.Compress(model, folder, recipe, recipe.NeedsCalibration || calibration is not null ? calibration : null,
-                new SequentialOptions { Overwrite = true, Format = OutputFormat.Dense });
+                new SequentialOptions { Overwrite = true, Format = format });
             var measured = report.Modules.Where(m => m.RelativeError is not null).ToList();
             results.Add(new VariantResult(name, recipe, PerplexityOf(folder, text, seqLen),
                 measured.Count == 0 ? double.NaN : measured.Average(m => m.RelativeError!.Value),
@@ -51,5 +53,5 @@ public static class VariantComparison
         return lm.Perplexity(text, Math.Min(seqLen, lm.Config.MaxPositionEmbeddings)).Value;
     }
 
-    static string Slug(string name) => new(name.Select(c => char.IsLetterOrDigit(c) ? char.ToLowerInvariant(c) : '-').ToArray());
+    static string Slug(string name) => new(name.Select(c => char.IsLetterOrDigit(c) ? c : '-').ToArray());
 }

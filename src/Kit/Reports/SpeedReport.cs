@@ -27,17 +27,20 @@ public static class SpeedReport
         report.Heading("Interactive use: latency").Chart(SpeedCharts.TimeToFirstToken(rows)).Chart(SpeedCharts.PerSequenceSpeed(rows));
         report.Heading("Batch jobs: throughput").Chart(SpeedCharts.Throughput(rows));
         foreach (var c in crossovers ?? [])
-        {
-            string verdict = c.Batch is int b
-                ? $"{c.Challenger} overtakes {c.Incumbent} in batch throughput from batch {b} on."
-                : $"{c.Challenger} does not overtake {c.Incumbent} at the batch sizes measured.";
-            string estimate = c.EstimatedBatch is double at ? $" Their throughputs are equal at batch ≈ {Readable.Number(at)} (interpolated)." : "";
-            report.Paragraph($"{c.PromptTokens}-token prompts: {verdict}{estimate}");
-            report.Chart(SpeedCharts.Crossover(rows, c));
-        }
+            report.Paragraph(Verdict(c)).Chart(SpeedCharts.Crossover(rows, c));
         report.Heading("Memory").Chart(SpeedCharts.Memory(rows));
         if (roofs is { Count: > 0 }) report.Heading("Roofline").Chart(SpeedCharts.Roofline(rows, [.. roofs]));
         return report;
+    }
+
+    /// <summary>Where the challenger overtakes the incumbent, in a sentence (the report's, and a notebook's).</summary>
+    public static string Verdict(Crossover crossover)
+    {
+        string verdict = crossover.Batch is int b
+            ? $"{Readable.Model(crossover.Challenger)} overtakes {Readable.Model(crossover.Incumbent)} in batch throughput from batch {b} on."
+            : $"{Readable.Model(crossover.Challenger)} does not overtake {Readable.Model(crossover.Incumbent)} at the batch sizes measured.";
+        string estimate = crossover.EstimatedBatch is double at ? $" Their throughputs are equal at batch ≈ {Readable.Number(at)} (interpolated)." : "";
+        return $"{crossover.PromptTokens}-token prompts: {verdict}{estimate}";
     }
 
     /// <summary>The report of <paramref name="sweep"/>: its points under its machine's measured roofs, with <paramref name="crossovers"/>.</summary>

@@ -52,7 +52,7 @@ public static class Tables
 
     /// <summary>Speed rows: one per model, batch and prompt length, in units.</summary>
     public static ReadableTable Speed(IEnumerable<SpeedRow> points) => ReadableTable.Of(points,
-        (new TableColumn("model"), p => p.Model),
+        (new TableColumn("model"), p => Readable.Model(p.Model)),
         (new TableColumn("batch", Numeric: true), p => Readable.Count(p.Batch)),
         (new TableColumn("prompt", Numeric: true), p => Readable.Count(p.PromptTokens)),
         (new TableColumn("first token", Numeric: true), p => Readable.Milliseconds(p.TimeToFirstTokenMs)),

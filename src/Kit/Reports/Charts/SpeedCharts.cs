@@ -28,13 +28,13 @@ public static class SpeedCharts
     public static GenericChart Memory(IEnumerable<SpeedRow> points)
     {
         var largest = points.GroupBy(p => p.Model).Select(g => g.MaxBy(p => (p.Batch, p.PromptTokens))!).ToList();
-        var models = largest.Select(p => p.Model).ToArray();
+        var models = largest.Select(p => Readable.Model(p.Model)).ToArray();
         var weights = CSharpChart.Column<double, string, string>(values: largest.Select(p => p.WeightBytes / 1e9), Keys: models, Name: "weights");
         var withPeak = largest.Where(p => p.PeakMemoryBytes is not null).ToList();
         var charts = new List<GenericChart> { weights };
         if (withPeak.Count > 0)
             charts.Add(CSharpChart.Column<double, string, string>(values: withPeak.Select(p => p.PeakMemoryBytes!.Value / 1e9),
-                Keys: withPeak.Select(p => p.Model).ToArray(), Name: "peak memory (largest batch)"));
+                Keys: withPeak.Select(p => Readable.Model(p.Model)).ToArray(), Name: "peak memory (largest batch)"));
         return ChartStyle.Combine(charts).Styled("Memory", "model", "GB");
     }
 
@@ -59,7 +59,7 @@ public static class SpeedCharts
         }
         foreach (var model in measured.GroupBy(p => p.Model))
             charts.Add(CSharpChart.Point<double, double, string>(x: model.Select(p => p.ArithmeticIntensity!.Value),
-                y: model.Select(p => p.AchievedFlopsPerSecond!.Value / 1e9), Name: model.Key,
+                y: model.Select(p => p.AchievedFlopsPerSecond!.Value / 1e9), Name: Readable.Model(model.Key),
                 MultiText: model.Select(p => $"batch {p.Batch}").ToArray(), TextPosition: StyleParam.TextPosition.TopCenter));
         return ChartStyle.Combine(charts).Styled("Roofline", "arithmetic intensity (operations per byte)", "GFLOP/s", logX: true, logY: true);
     }
@@ -84,6 +84,7 @@ public static class SpeedCharts
     public static GenericChart Crossover(IEnumerable<SpeedRow> points, BatchCrossover crossover)
     {
         var (challenger, incumbent) = (crossover.Challenger, crossover.Incumbent);
+        var (challengerName, incumbentName) = (Readable.Model(challenger), Readable.Model(incumbent));
         var pair = points.Where(p => (p.Model == incumbent || p.Model == challenger) && p.PromptTokens == crossover.PromptTokens).ToList();
         var charts = new List<GenericChart> { Lines(pair, p => p.DecodeTokensPerSecond) };
         if (crossover.Batch is int batch)
@@ -91,9 +92,9 @@ public static class SpeedCharts
             // Repeated rows (several runs) count by their median, as in the crossover itself.
             double at = Spread.Of(pair.Where(p => p.Model == challenger && p.Batch == batch).Select(p => p.DecodeTokensPerSecond)).Median;
             charts.Add(CSharpChart.Point<double, double, string>(x: [batch], y: [at], Name: $"crossover: batch {batch}",
-                MarkerSymbol: StyleParam.MarkerSymbol.Star, MultiText: new[] { $"{challenger} overtakes {incumbent}" }, TextPosition: StyleParam.TextPosition.TopCenter));
+                MarkerSymbol: StyleParam.MarkerSymbol.Star, MultiText: new[] { $"{challengerName} overtakes {incumbentName}" }, TextPosition: StyleParam.TextPosition.TopCenter));
         }
-        string title = crossover.Batch is int c ? $"{challenger} overtakes {incumbent} at batch {c}" : $"{challenger} does not overtake {incumbent} at the measured batch sizes";
+        string title = crossover.Batch is int c ? $"{challengerName} overtakes {incumbentName} at batch {c}" : $"{challengerName} does not overtake {incumbentName} at the measured batch sizes";
         return ChartStyle.Combine(charts).Styled(title, "batch size", "decode tokens/s (whole batch)", logX: true);
     }
 
@@ -123,7 +124,7 @@ public static class SpeedCharts
         var lines = list.GroupBy(p => (p.Model, p.PromptTokens)).Select(g =>
         {
             var ordered = g.OrderBy(p => p.Batch).ToList();
-            string name = severalPrompts ? $"{g.Key.Model}, {g.Key.PromptTokens}-token prompt" : g.Key.Model;
+            string name = severalPrompts ? $"{Readable.Model(g.Key.Model)}, {g.Key.PromptTokens}-token prompt" : Readable.Model(g.Key.Model);
             return CSharpChart.Line<double, double, string>(x: ordered.Select(p => (double)p.Batch), y: ordered.Select(y), Name: name, ShowMarkers: true);
         });
         return ChartStyle.Combine(lines);
