@@ -29,4 +29,14 @@ public sealed record Roofline(string Label, double BandwidthBytesPerSecond, doub
         new($"float32, {MeasuredHere}", machine.BandwidthGBps * 1e9, machine.Float32GFlops * 1e9),
         new($"int8, {MeasuredHere}", machine.BandwidthGBps * 1e9, machine.Int8GOps * 1e9),
     ];
+
+    /// <summary>The label's ending for roofs taken from a datasheet.</summary>
+    public const string PublishedComputed = "published, computed";
+
+    /// <summary>The bf16 and int8 tensor-core roofs of <paramref name="gpu"/> under its published bandwidth, labelled as published.</summary>
+    public static IReadOnlyList<Roofline> Published(Planning.PublishedGpu gpu) =>
+    [
+        new($"{gpu.Name} bf16, {PublishedComputed}", gpu.BandwidthBytesPerSecond, gpu.Bf16FlopsPerSecond),
+        new($"{gpu.Name} int8, {PublishedComputed}", gpu.BandwidthBytesPerSecond, gpu.Int8OpsPerSecond),
+    ];
 }

@@ -66,6 +66,24 @@ public static class Tables
         (new TableColumn("of roofline", Numeric: true), p => Readable.Percent(p.RooflineFraction)));
 
     /// <summary>
+    /// Batch-1 decode as measured here beside what each published GPU's bandwidth would allow for the same weights
+    /// (bandwidth ÷ weight bytes, a ceiling computed from the datasheet, not a measurement): one row per model.
+    /// </summary>
+    public static ReadableTable GpuDecodeCeilings(IEnumerable<SpeedRow> points, IReadOnlyList<Planning.PublishedGpu> gpus)
+    {
+        var batchOne = points.Where(p => p.Batch == 1).GroupBy(p => p.Model).Select(g => g.First()).ToList();
+        var columns = new List<(TableColumn, Func<SpeedRow, string>)>
+        {
+            (new TableColumn("model"), p => Readable.Model(p.Model)),
+            (new TableColumn("weights", Numeric: true), p => Readable.Bytes(p.WeightBytes)),
+            (new TableColumn("measured here", Numeric: true), p => Readable.TokensPerSecond(p.DecodeTokensPerSecondPerSequence)),
+        };
+        columns.AddRange(gpus.Select(gpu => (new TableColumn($"{gpu.Name} (computed)", Numeric: true),
+            (Func<SpeedRow, string>)(p => "≤ " + Readable.TokensPerSecond(gpu.DecodeCeilingTokensPerSecond(p.WeightBytes))))));
+        return ReadableTable.Of(batchOne, [.. columns]);
+    }
+
+    /// <summary>
     /// Any DataFrame, readable: numbers to three significant digits (a column whose name ends in a unit such as
     /// "ms", "GB" or "tok/s" keeps it in the header), percentages for columns named with "%" or "fraction", nulls and
     /// NaNs as a dash.
