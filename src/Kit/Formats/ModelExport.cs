@@ -40,7 +40,8 @@ public static class ModelExport
                 var report = ModelCompression.Compress(model, folder, recipe, calibration,
                     options with { Format = OutputFormat.Dense, Overwrite = false, QuantizedWeightSink = (name, w) => weights[name] = w }, progress, log);
                 var type = recipe.Weights is { NumBits: <= 4 } ? GgmlType.Q4_0 : recipe.Weights is null ? GgmlType.F16 : GgmlType.Q8_0;
-                var export = GgufExporter.Export(folder, output, new GgufExportOptions { TensorType = type, QuantizedWeights = weights });
+                // general.name from what the user gave, not from the staging folder's name.
+                var export = GgufExporter.Export(folder, output, new GgufExportOptions { TensorType = type, QuantizedWeights = weights, Name = GgufExporter.NameOf(model) });
                 foreach (var note in export.Notes) log?.Invoke(note);
                 log?.Invoke($"{export.Tensors.Count(t => t.Origin == GgufTensorOrigin.Lossless)} tensors written losslessly from their codes, " +
                     $"{export.Tensors.Count(t => t.Origin == GgufTensorOrigin.Requantized)} requantized");

@@ -59,6 +59,7 @@ public sealed class SaveFormatTests
         ModelExport.CompressAndSave(TestPaths.Stories260K, gguf, SaveFormat.Gguf, Gptq4, Calibration, options);
         ModelExport.CompressAndSave(TestPaths.Stories260K, Path.Combine(dir, "dense"), SaveFormat.Dense, Gptq4, Calibration, options);
         Assert.Single(Directory.GetFileSystemEntries(dir, "model.gguf*"));
+        Assert.Equal("stories260K", Gguf.SpecGgufReader.Read(gguf).Get("general.name").Value);
 
         using var fromGguf = Logits(gguf);
         using var dense = Logits(Path.Combine(dir, "dense"));

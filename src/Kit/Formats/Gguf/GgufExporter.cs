@@ -102,8 +102,7 @@ public static class GgufExporter
         var m = new List<KeyValuePair<string, GgufValue>>
         {
             new("general.architecture", GgufValue.String("llama")),
-            new("general.name", GgufValue.String(options.Name
-                ?? (Directory.Exists(lm.Source) ? Path.GetFileName(Path.GetFullPath(lm.Source).TrimEnd('/')) : lm.Source))),
+            new("general.name", GgufValue.String(options.Name ?? NameOf(lm.Source))),
             new("llama.vocab_size", GgufValue.UInt32(U(c.VocabSize))),
             new("llama.context_length", GgufValue.UInt32(U(c.MaxPositionEmbeddings))),
             new("llama.embedding_length", GgufValue.UInt32(U(c.HiddenSize))),
@@ -239,4 +238,8 @@ public static class GgufExporter
             return GgmlQuants.Encode(GgmlType.F32, factors);
         });
     }
+
+    /// <summary><c>general.name</c> for a model given as <paramref name="source"/>: a folder's name, or the hub id or Kit name as given.</summary>
+    internal static string NameOf(string source) =>
+        Directory.Exists(source) ? Path.GetFileName(Path.GetFullPath(source).TrimEnd('/')) : source;
 }
