@@ -118,7 +118,7 @@ public static class DeviceChecks
                 using var lm = LanguageModel.Load(folder, new ModelLoadOptions { Device = on, ExactActivations = true });
                 var linear = lm.Model.DecoderLinears().First().Module;
                 moduleType = linear.GetType().Name;
-                weightsOn = string.Join(",", linear.parameters().Concat(linear.buffers()).Select(t => t.device.ToString()).Distinct());
+                weightsOn = WeightDevice(linear);
                 return lm.Generate(Prompt, Greedy(16)).TokenIds.ToArray();
             }
             var cpu = Tokens("cpu", out _, out _);
@@ -146,6 +146,14 @@ public static class DeviceChecks
             $"stories260K with dtype auto on {on}: parameters {string.Join(",", dtypes)} (expected {expected}), {generated} tokens generated",
             new Dictionary<string, object?> { ["dtypes"] = dtypes.Select(d => d.ToString()).ToArray(), ["expected"] = expected.ToString() });
     }
+
+    // Packed weights are not parameters: their devices are the weights' own.
+    static string WeightDevice(TorchSharp.torch.nn.Module linear) => linear switch
+    {
+        QuantizedLinear q => q.Weight.Device.ToString(),
+        Kit.Inference.Sparse.Sparse24Linear s => s.Weight.Device.ToString(),
+        _ => string.Join(",", linear.parameters().Concat(linear.buffers()).Select(t => t.device.ToString()).Distinct()),
+    };
 
     // stories260K's MLP is 172 wide, which no group size of 32 or more divides; compressed-tensors needs one that does.
     static QuantizationArgs PerChannel(QuantizationArgs args) => args with { Strategy = QuantizationStrategy.Channel, GroupSize = null };
