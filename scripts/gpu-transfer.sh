@@ -13,9 +13,10 @@ limit_mib=64
 
 # The transfer list: what goes into transfer/, and from where.
 #   dotnet.tar.xz       this machine's .NET runtime: the dotnet host, host/fxr and shared/Microsoft.NETCore.App
-#   app/                framework-dependent publish of tools/GpuCheck (with Kit and its data: default model,
-#                       stories260K, TinyStories text) built with KitTorchBackend=python, NuGet's libLibTorchSharp.so
-#                       removed: the GPU machine builds its own against python3's libtorch
+#   app.tar.xz          framework-dependent publish of tools/GpuCheck (with Kit and its data: default model,
+#                       stories260K, TinyStories text) built with KitTorchBackend=python, less NuGet's
+#                       libLibTorchSharp.so (the GPU machine builds its own against python3's libtorch) and less
+#                       ParquetSharpNative.so (27 MB; only results tables use Parquet, and the checks write none)
 #   torchsharp-native/  TorchSharp 0.107.0's native source (MIT), VENDOR_DIR/torchsharp-0.107.0-native
 #   ist-daslab-gptq/    the GPTQ reference code (Apache 2.0), VENDOR_DIR/ist-daslab-gptq
 native_src="$vendor/torchsharp-0.107.0-native"
@@ -33,8 +34,9 @@ dotnet publish tools/GpuCheck/GpuCheck.csproj -c Release -r linux-x64 --self-con
   -o transfer/app --nologo -v:q ${KIT_BUILD_ARGS:-}
 # The publish restored the python backend's packages into obj/; restore the backend this tree builds with.
 dotnet restore Kit.sln --nologo -v:q
-find transfer/app -name libLibTorchSharp.so -delete
-find transfer/app -name '*.pdb' -delete
+find transfer/app \( -name libLibTorchSharp.so -o -name ParquetSharpNative.so -o -name '*.pdb' -o -name '*.xml' \) -delete
+tar -C transfer -cf - app | xz -T2 -6 >transfer/app.tar.xz
+rm -rf transfer/app
 
 kit_say "the .NET runtime $(basename "$runtime") -> transfer/dotnet.tar.xz"
 tar -C "$dotnet_root" -cf - dotnet host "shared/Microsoft.NETCore.App/$(basename "$runtime")" LICENSE.txt ThirdPartyNotices.txt |
