@@ -14,7 +14,7 @@ public static class KitDevice
         if (string.IsNullOrWhiteSpace(name) || name.Equals("auto", StringComparison.OrdinalIgnoreCase)) return Default;
         if (name.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !torch.cuda.is_available())
             throw new ArgumentException($"device '{name}' was asked for, but this build of TorchSharp sees no CUDA device " +
-                "(build with -p:KitTorchBackend=cuda on a machine with an NVIDIA GPU)");
+                "(build with -p:KitTorchBackend=cuda on a machine with an NVIDIA GPU, or run Kit on a CUDA PyTorch: scripts/torch-from-python.sh)");
         try { return torch.device(name.ToLowerInvariant()); }
         catch (Exception e) { throw new ArgumentException($"unknown device '{name}' (use cpu, cuda, cuda:N or auto)", e); }
     }
