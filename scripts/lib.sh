@@ -31,5 +31,5 @@ kit_build() {
 kit_libtorchsharp_files() {
   local cache="${NUGET_PACKAGES:-$HOME/.nuget/packages}/torchsharp/0.107.0/runtimes/linux-x64/native/libLibTorchSharp.so"
   [ -f "$cache" ] && printf '%s\n' "$cache"
-  find "$KIT_ROOT/src" "$KIT_ROOT/tests" -path '*/bin/*' -name libLibTorchSharp.so 2>/dev/null
+  find "$KIT_ROOT/src" "$KIT_ROOT/tests" "$KIT_ROOT/tools" -path '*/bin/*' -name libLibTorchSharp.so 2>/dev/null
 }
