@@ -1,4 +1,3 @@
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Kit.Models;
@@ -41,12 +40,9 @@ public sealed class KitServer : IAsyncDisposable
     {
         options ??= new ServerOptions();
         options.Validate();
-        var address = options.Host == "localhost" ? IPAddress.Loopback
-            : IPAddress.TryParse(options.Host, out var ip) ? ip
-            : throw new ArgumentException($"host must be an IP address or localhost, got '{options.Host}'");
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(address, options.Port));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(options.Address, options.Port));
         var app = builder.Build();
         var scheduler = new ContinuousBatchScheduler(model, options.MaxBatch);
         string name = options.ModelName ?? model.Source;

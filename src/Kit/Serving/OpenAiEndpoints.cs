@@ -84,7 +84,7 @@ sealed class OpenAiEndpoints(LanguageModel lm, ContinuousBatchScheduler schedule
         var options = new GenerationOptions
         {
             MaxNewTokens = maxTokens, Temperature = r.Temperature, TopP = r.TopP, TopK = r.TopK,
-            Seed = r.Seed ?? Random.Shared.NextInt64(), StopOnEos = true,
+            Seed = r.Seed ?? Random.Shared.NextInt64(), StopOnEos = !r.IgnoreEos,
         };
         return new CompletionJob(ids, options, r.Stop);
     }

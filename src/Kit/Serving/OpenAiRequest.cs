@@ -18,8 +18,9 @@ namespace Kit.Serving;
 /// <param name="Stop">Stop strings.</param>
 /// <param name="Stream">Answer with server-sent events.</param>
 /// <param name="IncludeUsage">stream_options.include_usage: a final chunk with the usage.</param>
+/// <param name="IgnoreEos">vLLM's ignore_eos extension: generate all max_tokens (load tests need fixed lengths).</param>
 public sealed record OpenAiRequest(string? Model, string? Prompt, IReadOnlyList<ChatMessage>? Messages, int? MaxTokens,
-    double Temperature, double TopP, int TopK, long? Seed, IReadOnlyList<string> Stop, bool Stream, bool IncludeUsage)
+    double Temperature, double TopP, int TopK, long? Seed, IReadOnlyList<string> Stop, bool Stream, bool IncludeUsage, bool IgnoreEos)
 {
     /// <summary>Reads a request body; <paramref name="chat"/> selects which route's fields are required.</summary>
     /// <exception cref="OpenAiError">A 400 naming the field that is missing, of the wrong type or out of range.</exception>
@@ -55,7 +56,8 @@ public sealed record OpenAiRequest(string? Model, string? Prompt, IReadOnlyList<
             if (so.ValueKind != JsonValueKind.Object) throw OpenAiError.BadField("stream_options", "stream_options must be an object");
             includeUsage = Get(so, "include_usage") is { } iu && Bool(iu, "stream_options.include_usage");
         }
-        return new(model, prompt, messages, maxTokens, temperature, topP, topK <= 0 ? 0 : topK, seed, stop, stream, includeUsage);
+        bool ignoreEos = Get(body, "ignore_eos") is { } ie && Bool(ie, "ignore_eos");
+        return new(model, prompt, messages, maxTokens, temperature, topP, topK <= 0 ? 0 : topK, seed, stop, stream, includeUsage, ignoreEos);
     }
 
     /// <summary>A present, non-null field, or null.</summary>

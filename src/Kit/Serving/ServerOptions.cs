@@ -18,10 +18,14 @@ public sealed record ServerOptions
     /// <summary>The chat format for <c>/v1/chat/completions</c> when the model's folder has no chat template (or to override it).</summary>
     public ChatTemplateFamily? ChatTemplate { get; init; }
 
+    /// <summary>The address to bind.</summary>
+    internal System.Net.IPAddress Address => Host == "localhost" ? System.Net.IPAddress.Loopback : System.Net.IPAddress.Parse(Host);
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option that is out of range.</summary>
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(Host)) throw new ArgumentException("host must not be empty");
+        if (Host != "localhost" && !System.Net.IPAddress.TryParse(Host, out _))
+            throw new ArgumentException($"host must be an IP address or localhost, got '{Host}'");
         if (Port is < 0 or > 65535) throw new ArgumentException($"port must be in 0..65535, got {Port}");
         if (MaxBatch < 1) throw new ArgumentException($"max-batch must be at least 1, got {MaxBatch}");
         if (ApiKey is { Length: 0 }) throw new ArgumentException("api-key must not be empty");
