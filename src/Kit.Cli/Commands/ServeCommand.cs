@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Kit.Models.Tokenizers;
 using Kit.Serving;
 
@@ -35,12 +36,21 @@ internal static class ServeCommand
             options.Validate();
             using var lm = CliSupport.LoadModel(r.GetValue(model)!, r.GetValue(device)!, r.GetValue(dtype)!, quiet: false);
             await using var server = await KitServer.StartAsync(lm, options, cancelled);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancelled);
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
             Console.WriteLine($"Serving {server.ModelName} at {server.Url}/v1 (max batch {options.MaxBatch}); Ctrl+C stops");
-            try { await Task.Delay(Timeout.Infinite, cancelled); }
+            try { await Task.Delay(Timeout.Infinite, stop.Token); }
             catch (OperationCanceledException) { }
             await server.StopAsync();
-            Console.Error.WriteLine("stopped");
+            Console.Error.WriteLine("kit serve: stopped");
             return 0;
+
+            void Stop(PosixSignalContext signal)
+            {
+                signal.Cancel = true;       // shut down cleanly instead of being killed
+                stop.Cancel();
+            }
         }));
         return command;
     }

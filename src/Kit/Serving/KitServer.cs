@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Kit.Serving;
@@ -42,6 +43,8 @@ public sealed class KitServer : IAsyncDisposable
         options.Validate();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
+        // The host that starts the server owns Ctrl+C and SIGTERM (a CLI, a notebook kernel, a test run), not Kestrel's console lifetime.
+        builder.Services.AddSingleton<IHostLifetime, CallerLifetime>();
         builder.WebHost.ConfigureKestrel(k => k.Listen(options.Address, options.Port));
         var app = builder.Build();
         var scheduler = new ContinuousBatchScheduler(model, options.MaxBatch);
@@ -98,4 +101,10 @@ public sealed class KitServer : IAsyncDisposable
 
     /// <summary>Stops the server (<see cref="StopAsync"/>).</summary>
     public async ValueTask DisposeAsync() => await StopAsync();
+
+    sealed class CallerLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 }
