@@ -12,6 +12,7 @@ root.Subcommands.Add(QuantizeCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(PlanCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
 var parsed = root.Parse(args);
 CliSupport.ShowStackTraces = parsed.GetValue(CliSupport.Verbose);
 return parsed.Invoke();

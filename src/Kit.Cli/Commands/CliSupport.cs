@@ -63,6 +63,19 @@ internal static class CliSupport
         }
     }
 
+    /// <summary>Runs an asynchronous verb with <see cref="Run"/>'s error handling; cancellation (Ctrl+C, SIGTERM) ends it with exit code 0.</summary>
+    public static async Task<int> RunAsync(Func<Task<int>> action)
+    {
+        try { return await action(); }
+        catch (OperationCanceledException) { return 0; }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Console.Error.WriteLine($"kit: error: {e.Message}");
+            if (ShowStackTraces) Console.Error.WriteLine(e);
+            return 1;
+        }
+    }
+
     /// <summary>Whether <paramref name="option"/> was typed on the command line (not merely defaulted).</summary>
     public static bool Given(ParseResult r, Option option) => r.GetResult(option) is { Implicit: false };
 

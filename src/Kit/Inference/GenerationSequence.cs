@@ -10,10 +10,13 @@ public sealed class GenerationSequence
 {
     readonly List<int> generated = new();
 
-    internal GenerationSequence(int index, IReadOnlyList<int> prompt, KvCache cache) => (Index, Prompt, Cache) = (index, prompt, cache);
+    internal GenerationSequence(int index, IReadOnlyList<int> prompt, KvCache cache, GenerationOptions options, Sampler? sampler) =>
+        (Index, Prompt, Cache, Options, Sampler) = (index, prompt, cache, options, sampler);
 
     /// <summary>The order in which the sequence was added to its decoder, from 0.</summary>
     public int Index { get; }
+    /// <summary>The options it decodes with: its own, or its decoder's.</summary>
+    public GenerationOptions Options { get; }
     /// <summary>The prompt ids.</summary>
     public IReadOnlyList<int> Prompt { get; }
     /// <summary>Generated ids, including a final stop token if one was produced.</summary>
@@ -27,6 +30,9 @@ public sealed class GenerationSequence
 
     /// <summary>The sequence's keys and values: prompt and generated tokens so far (empty before its prefill).</summary>
     internal KvCache Cache { get; }
+
+    /// <summary>The sequence's own sampler (sampled decoding with its own options), or null when it shares one of its decoder's.</summary>
+    internal Sampler? Sampler { get; }
 
     internal bool Prefilled => Cache.Length > 0;
 
@@ -49,6 +55,10 @@ public sealed class GenerationSequence
     /// <summary>The result as <see cref="TokenGenerator"/> reports it.</summary>
     public GeneratedIds ToResult() => new(generated.ToArray(), FirstTokenMs, LastTokenMs, StopReason ?? "length");
 
-    /// <summary>Frees the cache (the decoder does, when it is disposed).</summary>
-    internal void Release() => Cache.Dispose();
+    /// <summary>Frees the cache and the sequence's own sampler (the decoder does, when it is disposed or removes it).</summary>
+    internal void Release()
+    {
+        Cache.Dispose();
+        Sampler?.Dispose();
+    }
 }

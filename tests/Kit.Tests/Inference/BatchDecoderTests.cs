@@ -120,3 +120,53 @@ public sealed class BatchDecoderTests
         Assert.True(stopped[0].TokenIds.Count <= 3 && stopped.Any(r => r.StopReason == "length"), "some sequences stop early and some run on");
     }
 }
+
+/// <summary>Sequences with options of their own (a server's requests) decode as they would alone, and can leave at any step.</summary>
+public sealed class BatchDecoderOwnOptionsTests
+{
+    static readonly IReadOnlySet<int> NoStops = new HashSet<int>();
+
+    [Fact]
+    public void Sampled_sequences_with_their_own_seeds_get_the_tokens_they_get_alone_beside_greedy_ones()
+    {
+        var config = TinyModels.Llama();
+        using var model = TinyModels.Build(config, TinyModels.RandomWeights(config, seed: 5));
+        var sampled = new GenerationOptions { MaxNewTokens = 8, Temperature = 1.5, TopP = 0.9, Seed = 11 };
+        var other = sampled with { Seed = 12, MaxNewTokens = 5 };
+        var greedy = new GenerationOptions { MaxNewTokens = 6 };
+        int[] p1 = { 1, 2, 3 }, p2 = { 4, 5 }, p3 = { 6, 7, 8, 9 };
+        IReadOnlyList<int> Alone(int[] p, GenerationOptions o) => TokenGenerator.Generate(model, new[] { p }, o, NoStops)[0].TokenIds;
+
+        using var decoder = new BatchDecoder(model, new GenerationOptions(), NoStops);
+        var a = decoder.Add(p1, sampled);
+        decoder.Step();
+        var b = decoder.Add(p2, greedy);
+        var c = decoder.Add(p3, other);
+        while (!decoder.Finished) decoder.Step();
+
+        Assert.Equal(Alone(p1, sampled), a.Generated);
+        Assert.Equal(Alone(p2, greedy), b.Generated);
+        Assert.Equal(Alone(p3, other), c.Generated);
+        Assert.Equal(new[] { 8, 6, 5 }, new[] { a, b, c }.Select(s => s.Generated.Count));
+        Assert.NotEqual(Alone(p1, sampled with { Seed = 12 }), a.Generated);
+    }
+
+    [Fact]
+    public void A_removed_sequence_leaves_the_batch_at_once_and_the_others_run_on_unchanged()
+    {
+        var config = TinyModels.Llama();
+        using var model = TinyModels.Build(config, TinyModels.RandomWeights(config, seed: 5));
+        var options = new GenerationOptions { MaxNewTokens = 6 };
+        using var decoder = new BatchDecoder(model, options, NoStops);
+        var leaving = decoder.Add(new[] { 1, 2, 3 });
+        var staying = decoder.Add(new[] { 3, 2, 1 });
+        decoder.Step();
+        decoder.Step();
+        Assert.True(decoder.Remove(leaving));
+        Assert.False(decoder.Remove(leaving));
+        Assert.Equal(new[] { staying }, decoder.Sequences);
+        Assert.All(decoder.Step(), p => Assert.Same(staying, p.Sequence));
+        while (!decoder.Finished) decoder.Step();
+        Assert.Equal(TokenGenerator.Generate(model, new[] { new[] { 3, 2, 1 } }, options, NoStops)[0].TokenIds, staying.Generated);
+    }
+}
