@@ -22,9 +22,15 @@ public sealed class StreamingDecoder
         _skipSpecialTokens = skipSpecialTokens;
     }
 
-    /// <summary>Adds one id and returns the text it completes (possibly empty).</summary>
+    /// <summary>
+    /// Adds one id and returns the text it completes (possibly empty). An id past the tokenizer's vocabulary
+    /// decodes to nothing: models pad their embedding beyond the tokenizer (Qwen2.5: 151,936 rows for 151,665
+    /// tokens) and can sample such a row, which Hugging Face's decoders skip too.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="id"/> is negative.</exception>
     public string Push(int id)
     {
+        if (id >= _tokenizer.VocabSize) return "";
         _tokenizer.AppendBytes(id, _skipSpecialTokens, _pending);
         return Emit(CompleteLength(CollectionsMarshal.AsSpan(_pending)));
     }

@@ -72,4 +72,13 @@ public sealed class StreamingDecoderTests
         Assert.Equal("", decoder.Push(243)); // <0xF0>, the first of four bytes
         Assert.Equal("\uFFFD", decoder.Flush());
     }
+
+    [Fact]
+    public void Ids_of_padded_embedding_rows_past_the_vocabulary_stream_as_nothing()
+    {
+        // stories260K's tokenizer has 512 ids; a model whose embedding has more rows may sample 512 or 40000.
+        var decoder = TokenizerFixtures.Stories.CreateStreamingDecoder();
+        Assert.Equal(["", "Once", "", "", " upon"], new[] { 1, 403, 512, 40000, 407 }.Select(decoder.Push).ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Push(-1));
+    }
 }
