@@ -28,7 +28,7 @@ public static class FootprintLoader
             return ModelFootprint.Load(config, model) with { Location = model };
         }
         // A config.json file stands for the folder it lies in, where the weights are.
-        if (File.Exists(model)) return ModelFootprint.Load(model) with { Location = Path.GetDirectoryName(Path.GetFullPath(model)) };
+        if (File.Exists(model)) return ModelFootprint.Load(model) with { Location = Path.GetDirectoryName(model) is { Length: > 0 } folder ? folder : "." };
         if (!HubRepoId.IsValid(model) || model.StartsWith('.') || model.StartsWith('/'))
             throw new FileNotFoundException($"model '{model}' is neither an existing folder, a config.json file nor a hub id like org/name");
         var client = hub ?? new HubClient();
