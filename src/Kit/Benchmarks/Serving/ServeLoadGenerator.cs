@@ -39,6 +39,13 @@ public static class ServeLoadGenerator
         string model = options.Model ?? await FirstModelAsync(http, root, options.ApiKey, ct).ConfigureAwait(false);
         if (options.Model is null) log?.Invoke($"model: {model} (the first that {root}/v1/models lists)");
 
+        if (options.WarmUp)
+        {
+            var warmUp = options with { MaxTokens = 1 };
+            await Task.WhenAll(Enumerable.Range(0, options.Clients).Select(c =>
+                SendAsync(http, root, model, Prompt(options.Seed, -1 - c, 8), warmUp, ct))).ConfigureAwait(false);
+        }
+
         var outcomes = new RequestOutcome[options.Requests];
         int next = -1;
         long start = Stopwatch.GetTimestamp();

@@ -19,6 +19,11 @@ public sealed record ServeLoadOptions
     public string? ApiKey { get; init; }
     /// <summary>Seed of the prompts' words (each request gets its own prompt, so no server can answer from a prefix cache alone).</summary>
     public int Seed { get; init; }
+    /// <summary>
+    /// Whether each client first sends one untimed request (a short prompt, <c>max_tokens</c> 1), so that its connection
+    /// is open and both sides' code is warm before the clock starts, as vLLM's serving benchmark does with its test request.
+    /// </summary>
+    public bool WarmUp { get; init; } = true;
     /// <summary>How long one request may take before it counts as an error.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(5);
 

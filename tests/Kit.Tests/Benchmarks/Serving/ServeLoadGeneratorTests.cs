@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using Kit.Benchmarks.Serving;
 using Kit.Evaluation.Results;
 using Kit.Tests.Cli;
@@ -8,7 +9,7 @@ namespace Kit.Tests.Benchmarks.Serving;
 /// The load generator against a server whose tokens leave at known times: what it measures must be those delays,
 /// and its throughput what the clients' concurrency allows.
 /// </summary>
-public sealed class ServeLoadGeneratorTests
+public sealed class ServeLoadGeneratorTests(ITestOutputHelper output)
 {
     const double FirstMs = 150, GapMs = 25;
     const int Tokens = 8;
@@ -24,6 +25,7 @@ public sealed class ServeLoadGeneratorTests
         using var server = new FakeOpenAiServer(FirstMs, GapMs, Tokens);
 
         var x = await ServeLoadGenerator.RunAsync(Load(server, clients: 4, requests: 12));
+        output.WriteLine($"TTFT {x.TimeToFirstTokenMs}, ITL {x.InterTokenLatencyMs}, request {x.RequestLatencyMs}, {x.RequestsPerSecond:F2} req/s");
 
         Assert.Equal(12, x.Succeeded);
         Assert.Equal(0, x.Errors);
@@ -45,21 +47,23 @@ public sealed class ServeLoadGeneratorTests
     }
 
     [Fact]
-    public async Task Requests_ask_for_max_tokens_streamed_with_a_prompt_of_the_given_words()
+    public async Task Requests_ask_for_max_tokens_streamed_with_a_prompt_of_the_given_words_after_one_warm_up_per_client()
     {
         using var server = new FakeOpenAiServer(1, 1, 3);
 
         await ServeLoadGenerator.RunAsync(Load(server, 2, 4) with { Model = "asked-for", PromptTokens = 33 });
 
-        Assert.Equal(4, server.Bodies.Count);
+        Assert.Equal(6, server.Bodies.Count);
+        Assert.Equal(2, server.Bodies.Count(b => b["max_tokens"]!.GetValue<int>() == 1));
+        var timed = server.Bodies.Where(b => b["max_tokens"]!.GetValue<int>() == Tokens).ToList();
+        Assert.Equal(4, timed.Count);
         Assert.All(server.Bodies, b =>
         {
             Assert.Equal("asked-for", b["model"]!.GetValue<string>());
-            Assert.Equal(Tokens, b["max_tokens"]!.GetValue<int>());
             Assert.True(b["stream"]!.GetValue<bool>());
-            Assert.Equal(33, b["prompt"]!.GetValue<string>().Split(' ').Length);
         });
-        Assert.Equal(4, server.Bodies.Select(b => b["prompt"]!.GetValue<string>()).Distinct().Count());
+        Assert.All(timed, b => Assert.Equal(33, b["prompt"]!.GetValue<string>().Split(' ').Length));
+        Assert.Equal(4, timed.Select(b => b["prompt"]!.GetValue<string>()).Distinct().Count());
     }
 
     [Fact]
@@ -79,7 +83,7 @@ public sealed class ServeLoadGeneratorTests
         // Every third request (0, 3, 6, 9) gets a 500.
         using var server = new FakeOpenAiServer(1, 1, 4, fails: i => i % 3 == 0);
 
-        var x = await ServeLoadGenerator.RunAsync(Load(server, 3, 12));
+        var x = await ServeLoadGenerator.RunAsync(Load(server, 3, 12) with { WarmUp = false });
 
         Assert.Equal(4, x.Errors);
         Assert.Equal(8, x.Succeeded);
