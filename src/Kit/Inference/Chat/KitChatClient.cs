@@ -48,6 +48,7 @@ public sealed class KitChatClient : IChatClient
 
     /// <summary>The prompt ids a chat becomes: the template's text, with BOS in front unless the template already wrote it.</summary>
     /// <exception cref="ArgumentException">A message's role is not system, user or assistant, or the roles break the template's rules.</exception>
+    /// <exception cref="NotSupportedException">A message holds something other than text (an image, a function call).</exception>
     public IReadOnlyList<int> EncodeChat(IEnumerable<AiChatMessage> messages, ChatOptions? options = null)
     {
         string text = template.Render(ToKitMessages(messages, options?.Instructions));
@@ -143,7 +144,9 @@ public sealed class KitChatClient : IChatClient
     static List<KitChatMessage> ToKitMessages(IEnumerable<AiChatMessage> messages, string? instructions)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var list = messages.Select(m => new KitChatMessage(m.Role.Value, m.Text)).ToList();
+        var list = messages.Select((m, i) => m.Contents.FirstOrDefault(c => c is not TextContent) is { } other
+            ? throw new NotSupportedException($"message {i} holds {other.GetType().Name}; Kit's chat client takes text only")
+            : new KitChatMessage(m.Role.Value, m.Text)).ToList();
         if (string.IsNullOrEmpty(instructions)) return list;
         // Templates take at most one system message, first: the per-request instructions go in front of the chat's own.
         if (list.Count > 0 && list[0].Role == "system") list[0] = list[0] with { Content = instructions + "\n\n" + list[0].Content };

@@ -168,6 +168,16 @@ public sealed class KitChatClientTests(DefaultModelFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Messages_other_than_text_and_roles_the_template_lacks_are_refused()
+    {
+        var image = new AiChatMessage(ChatRole.User, [new DataContent(new byte[] { 1, 2, 3 }, "image/png")]);
+        var e = await Assert.ThrowsAsync<NotSupportedException>(() => client.GetResponseAsync([image]));
+        Assert.Contains("message 0 holds DataContent", e.Message);
+        var tool = await Assert.ThrowsAsync<ArgumentException>(() => client.GetResponseAsync([new AiChatMessage(ChatRole.Tool, "42")]));
+        Assert.Contains("chat role 'tool' is not supported", tool.Message);
+    }
+
+    [Fact]
     public void Metadata_names_the_provider_and_the_model()
     {
         var metadata = client.GetService<ChatClientMetadata>();
