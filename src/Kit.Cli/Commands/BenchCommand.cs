@@ -12,7 +12,7 @@ namespace Kit.Cli.Commands;
 /// <c>kit bench --model M</c>: generation speed and memory of a model; <c>kit bench compare</c> several models and
 /// llama.cpp in one process; <c>kit bench llama-cpp</c> llama.cpp alone; <c>kit bench gptq</c> GPTQ on one layer;
 /// <c>kit bench kernels</c> the packed matmul kernels on layer shapes; <c>kit bench sweep</c> models × batch sizes × prompt
-/// lengths into the results table.
+/// lengths into the results table; <c>kit bench serve</c> (<see cref="BenchServeCommand"/>) concurrent clients on an OpenAI-compatible server.
 /// </summary>
 internal static class BenchCommand
 {
@@ -82,6 +82,7 @@ internal static class BenchCommand
         }));
         bench.Subcommands.Add(Compare());
         bench.Subcommands.Add(Sweep());
+        bench.Subcommands.Add(BenchServeCommand.Create());
         bench.Subcommands.Add(LlamaCpp());
         bench.Subcommands.Add(Gptq());
         bench.Subcommands.Add(Kernels());

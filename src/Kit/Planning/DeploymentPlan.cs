@@ -83,6 +83,12 @@ public sealed record DeploymentPlan
     /// </summary>
     public long? KvRoomTokens { get; init; }
 
+    /// <summary>
+    /// The <c>vllm serve</c> line for this deployment (<see cref="VllmServeCommand"/>), or null when the plan comes from a
+    /// parameter count and there is no model folder or hub id to serve.
+    /// </summary>
+    public string? VllmCommand { get; init; }
+
     /// <summary>What the count includes or leaves out, and why the GPU count is what it is.</summary>
     public required IReadOnlyList<string> Notes { get; init; }
 
@@ -181,6 +187,9 @@ public sealed record DeploymentPlan
             TotalBytes = weights + replicatedKv + chosen.Gpus * overheadPerGpu,
             KvRoomBytes = chosen.KvRoomBytes,
             KvRoomTokens = perToken is > 0 ? chosen.KvRoomBytes / (perToken.Value * Replication(layout, chosen.TensorParallel)) : null,
+            VllmCommand = model.Location is { } location
+                ? VllmServeCommand.Format(location, chosen.TensorParallel, pp, o.Context, o.KvFormatName, o.GpuMemoryUtilization)
+                : null,
             Notes = notes,
         };
     }

@@ -20,21 +20,22 @@ public static class FootprintLoader
     public static async Task<ModelFootprint> LoadAsync(string model, HubClient? hub = null, string revision = "main", CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
-        if (BundledModels.TryFolder(model) is { } bundled) return ModelFootprint.Load(Path.Combine(bundled, "config.json"), model);
+        if (BundledModels.TryFolder(model) is { } bundled) return ModelFootprint.Load(Path.Combine(bundled, "config.json"), model) with { Location = bundled };
         if (Directory.Exists(model))
         {
             string config = Path.Combine(model, "config.json");
             if (!File.Exists(config)) throw new FileNotFoundException($"{model} is a folder but has no config.json", config);
-            return ModelFootprint.Load(config, model);
+            return ModelFootprint.Load(config, model) with { Location = model };
         }
-        if (File.Exists(model)) return ModelFootprint.Load(model);
+        // A config.json file stands for the folder it lies in, where the weights are.
+        if (File.Exists(model)) return ModelFootprint.Load(model) with { Location = Path.GetDirectoryName(model) is { Length: > 0 } folder ? folder : "." };
         if (!HubRepoId.IsValid(model) || model.StartsWith('.') || model.StartsWith('/'))
             throw new FileNotFoundException($"model '{model}' is neither an existing folder, a config.json file nor a hub id like org/name");
         var client = hub ?? new HubClient();
         try
         {
             string path = await client.DownloadFileAsync(model, "config.json", RepoType.Model, revision, ct: ct).ConfigureAwait(false);
-            return ModelFootprint.Load(path, model);
+            return ModelFootprint.Load(path, model) with { Location = model };
         }
         finally
         {

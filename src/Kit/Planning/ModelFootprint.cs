@@ -17,6 +17,12 @@ public sealed record ModelFootprint
     /// <summary>The config's model_type, or null for a bare parameter count.</summary>
     public string? ModelType { get; init; }
 
+    /// <summary>
+    /// The folder or hub id an inference engine loads the model from (what <c>vllm serve</c> takes), or null when only a
+    /// parameter count or a config object is known.
+    /// </summary>
+    public string? Location { get; init; }
+
     /// <summary>The parameter matrices, grouped by shape and component.</summary>
     public required IReadOnlyList<WeightTensor> Tensors { get; init; }
 

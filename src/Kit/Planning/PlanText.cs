@@ -50,6 +50,12 @@ internal static class PlanText
         s.AppendLine(Inv($"total               {Gb(p.TotalBytes)} GB (weights + KV cache + overhead on {p.Gpus} GPU{(p.Gpus == 1 ? "" : "s")})"));
         string tokens = p.KvRoomTokens is { } t ? Inv($", {(p.WindowedLayers > 0 ? "at least" : "about")} {t:N0} more tokens") : "";
         s.AppendLine(Inv($"KV room left        {Gb(p.KvRoomBytes)} GB{tokens}"));
+        if (p.VllmCommand is { } vllm)
+        {
+            s.AppendLine();
+            s.AppendLine(p.MultiNode ? Inv($"vLLM (on the head node of a Ray cluster over the {p.Nodes} nodes):") : "vLLM:");
+            s.AppendLine("  " + vllm);
+        }
         foreach (var note in p.Notes) s.AppendLine($"note: {note}");
         return s.ToString().TrimEnd();
     }

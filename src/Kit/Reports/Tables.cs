@@ -66,6 +66,25 @@ public static class Tables
         (new TableColumn("of roofline", Numeric: true), p => Readable.Percent(p.RooflineFraction)));
 
     /// <summary>
+    /// Serving load runs as a client saw them: one row per run (server, model, concurrent clients), latency percentiles
+    /// and the throughput of all clients together.
+    /// </summary>
+    public static ReadableTable Serve(IEnumerable<Benchmarks.Serving.ServeLoadResult> runs) => ReadableTable.Of(runs,
+        (new TableColumn("endpoint"), x => x.Endpoint),
+        (new TableColumn("model"), x => Readable.Model(x.Model)),
+        (new TableColumn("clients", Numeric: true), x => Readable.Count(x.Clients)),
+        (new TableColumn("requests ok", Numeric: true), x => $"{Readable.Count(x.Succeeded)} / {Readable.Count(x.Requests)}"),
+        (new TableColumn("first token p50 / p90 / p99", Numeric: true), x => Trio(x.TimeToFirstTokenMs)),
+        (new TableColumn("between tokens p50 / p90 / p99", Numeric: true), x => Trio(x.InterTokenLatencyMs)),
+        (new TableColumn("requests", Numeric: true), x => Readable.WithUnit(x.RequestsPerSecond, "req/s")),
+        (new TableColumn("generated", Numeric: true), x => Readable.TokensPerSecond(x.GeneratedTokensPerSecond)),
+        (new TableColumn("tokens / request", Numeric: true), x => Readable.Number(x.Succeeded > 0 ? x.GeneratedTokens / (double)x.Succeeded : null)),
+        (new TableColumn("errors", Numeric: true), x => Readable.Count(x.Errors)));
+
+    static string Trio(Benchmarks.Serving.Percentiles p) => p.Count == 0 ? Readable.Missing
+        : $"{Readable.Number(p.P50)} / {Readable.Number(p.P90)} / {Readable.Number(p.P99)} ms";
+
+    /// <summary>
     /// Batch-1 decode as measured here beside what each published GPU's bandwidth would allow for the same weights
     /// (bandwidth ÷ weight bytes, a ceiling computed from the datasheet, not a measurement): one row per model.
     /// </summary>
