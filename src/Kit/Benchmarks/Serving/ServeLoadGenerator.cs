@@ -65,6 +65,20 @@ public static class ServeLoadGenerator
             outcomes.Length - ok.Length, outcomes.Select(o => o.Error).OfType<string>().Distinct().Take(KeptErrors).ToArray());
     }
 
+    /// <summary>
+    /// Runs the load once per client count in <paramref name="clients"/>, one after another, each with
+    /// <paramref name="requestsPerClient"/> requests per client, and returns the runs in that order.
+    /// </summary>
+    public static async Task<IReadOnlyList<ServeLoadResult>> RunSeriesAsync(ServeLoadOptions options, IEnumerable<int> clients,
+        int requestsPerClient, Action<string>? log = null, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(requestsPerClient, 1);
+        var runs = new List<ServeLoadResult>();
+        foreach (int count in clients)
+            runs.Add(await RunAsync(options with { Clients = count, Requests = count * requestsPerClient }, log, ct).ConfigureAwait(false));
+        return runs;
+    }
+
     /// <summary>The prompt of request <paramref name="index"/>: <paramref name="words"/> random common words, seeded per request.</summary>
     public static string Prompt(int seed, int index, int words)
     {

@@ -67,6 +67,18 @@ public sealed class ServeLoadGeneratorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_series_runs_each_client_count_with_its_share_of_requests_in_order()
+    {
+        using var server = new FakeOpenAiServer(1, 1, 3);
+
+        var runs = await ServeLoadGenerator.RunSeriesAsync(Load(server, 1, 1) with { Model = "m" }, [1, 3], requestsPerClient: 2);
+
+        Assert.Equal([1, 3], runs.Select(r => r.Clients));
+        Assert.Equal([2, 6], runs.Select(r => r.Succeeded));
+        Assert.Equal(1 + 2 + 3 + 6, server.Bodies.Count);   // one warm-up per client, then the timed requests
+    }
+
+    [Fact]
     public async Task Without_usage_the_streamed_chunks_are_counted()
     {
         using var server = new FakeOpenAiServer(1, 1, 5, reportUsage: false);
