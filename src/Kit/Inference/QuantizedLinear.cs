@@ -64,16 +64,27 @@ public sealed class QuantizedLinear : CompressedLinear
     /// </summary>
     public static QuantizedLinear From(QuantizedWeight weight, Tensor? bias = null, string? inputActivations = null)
     {
-        bool int8Activations = inputActivations switch
-        {
-            null => false,
-            "int8-dynamic-token" => true,
-            _ => throw new NotSupportedException($"inputActivations: '{inputActivations}' is not supported; use null or int8-dynamic-token"),
-        };
-        var packed = PackedWeight.From(weight);
-        // W4A8 keeps its int4 weights and runs weight-only: the int8 kernel multiplies int8 codes.
-        return new QuantizedLinear(packed, bias, int8Activations && packed.Format == PackedFormat.Int8);
+        bool int8Activations = Int8Activations(inputActivations);
+        return From(PackedWeight.From(weight), bias, int8Activations);
     }
+
+    /// <summary>
+    /// A layer over the already packed <paramref name="weight"/> (the layer takes ownership), with
+    /// <paramref name="inputActivations"/> as in <see cref="From(QuantizedWeight, Tensor?, string?)"/>.
+    /// </summary>
+    public static QuantizedLinear From(PackedWeight weight, Tensor? bias = null, string? inputActivations = null) =>
+        From(weight, bias, Int8Activations(inputActivations));
+
+    // W4A8 keeps its int4 weights and runs weight-only: the int8 kernel multiplies int8 codes.
+    static QuantizedLinear From(PackedWeight weight, Tensor? bias, bool int8Activations) =>
+        new(weight, bias, int8Activations && weight.Format == PackedFormat.Int8);
+
+    static bool Int8Activations(string? inputActivations) => inputActivations switch
+    {
+        null => false,
+        "int8-dynamic-token" => true,
+        _ => throw new NotSupportedException($"inputActivations: '{inputActivations}' is not supported; use null or int8-dynamic-token"),
+    };
 
     private protected override Tensor Multiply(Tensor x)
     {

@@ -52,8 +52,17 @@ public sealed class CausalLM : nn.Module
         ScalarType dtype = ScalarType.Float32, Device? device = null, IProgress<double>? progress = null)
     {
         var model = new CausalLM(config, dtype, device);
-        CheckpointLoader.Load(model, "", checkpoint, dtype, model.Device,
-            key => key == "lm_head.weight" && config.TieWordEmbeddings, progress);
+        try
+        {
+            CheckpointLoader.Load(model, "", checkpoint, dtype, model.Device,
+                key => key == "lm_head.weight" && config.TieWordEmbeddings, progress);
+        }
+        catch
+        {
+            // Frees the weights loaded so far (and their maps) now rather than at some later collection.
+            model.Dispose();
+            throw;
+        }
         return model;
     }
 

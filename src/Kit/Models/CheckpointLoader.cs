@@ -31,12 +31,23 @@ public static class CheckpointLoader
             if (!info.Shape.SequenceEqual(parameter.shape))
                 throw new InvalidDataException($"{checkpoint.Folder}: tensor '{key}' has shape [{string.Join(", ", info.Shape)}], " +
                     $"config.json implies [{string.Join(", ", parameter.shape)}]");
-            // A tensor stored as the parameter wants it is checked on its stored bits and copied straight out
-            // of the map; a conversion is checked afterwards, since it can overflow (float32 → float16).
+            // A tensor stored as the parameter wants it is checked on its stored bits; the parameter then takes
+            // the file's pages (a private map: no copy, and the page cache is shared) or, where the tensor cannot
+            // be mapped, one copy of them. A conversion is checked afterwards, since it can overflow (float32 → float16).
             if (SafetensorsFile.CanCopyInto(info, parameter))
             {
-                if (!checkpoint.AllFinite(key)) throw NotFinite(checkpoint, key);
-                checkpoint.CopyInto(key, parameter);
+                using var mapped = checkpoint.Map(key);
+                if (mapped is null)
+                {
+                    if (!checkpoint.AllFinite(key)) throw NotFinite(checkpoint, key);
+                    checkpoint.CopyInto(key, parameter);
+                }
+                else
+                {
+                    // Checked through the new map, which faults in the pages the model will read.
+                    if (!FiniteCheck.AllFinite(mapped, info.DType)) throw NotFinite(checkpoint, key);
+                    parameter.set_(mapped);
+                }
             }
             else
             {

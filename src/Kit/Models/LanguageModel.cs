@@ -113,8 +113,7 @@ public sealed class LanguageModel : IDisposable
             return Sparse24Linear.From(weight, bias, name);
         }
         var network = new CausalLM(config, dtype, device, Sparse);
-        CheckpointLoader.Load(network, "", checkpoint, dtype, device, key => key == "lm_head.weight" && config.TieWordEmbeddings, progress);
-        return network;
+        return Filled(network, () => CheckpointLoader.Load(network, "", checkpoint, dtype, device, key => key == "lm_head.weight" && config.TieWordEmbeddings, progress));
     }
 
     // [out, in] of a decoder Linear (model.layers.N.self_attn.q_proj, ...), as LlamaModel builds it.
@@ -134,7 +133,8 @@ public sealed class LanguageModel : IDisposable
 
     /// <summary>
     /// A compressed-tensors model: quantized Linears stay packed (<see cref="QuantizedLinear"/>, FP8 ones
-    /// <see cref="Fp8Linear"/>), never dequantized to full precision at load.
+    /// <see cref="Fp8Linear"/>), never dequantized to full precision at load. On the CPU, pack-quantized ones are
+    /// repacked straight from the file's words (<see cref="PackedWeightReader"/>).
     /// </summary>
     static CausalLM LoadCompressed(ModelConfig config, string folder, ScalarType dtype, TorchSharp.torch.Device device, IProgress<double>? progress)
     {
@@ -143,19 +143,35 @@ public sealed class LanguageModel : IDisposable
         {
             if (!reader.IsQuantized(name)) return null;
             var bias = reader.Checkpoint.Contains(name + ".bias") ? reader.Checkpoint.Load(name + ".bias", dtype, device) : null;
+            var activations = reader.Config.GroupOf(name)?.InputActivations is { Type: QuantizationType.Int, NumBits: 8, Dynamic: true }
+                ? "int8-dynamic-token" : null;
+            if (device.type == TorchSharp.DeviceType.CPU && reader.IsPackQuantized(name))
+                return QuantizedLinear.From(PackedWeightReader.Read(reader, name), bias, activations);
             var weight = reader.Read(name, device);
             if (weight.Args.Type == QuantizationType.Float)
                 using (weight)
                     return Fp8Linear.From(weight, bias, reader.Config.GroupOf(name)?.InputActivations is { Type: QuantizationType.Float, Dynamic: true }, name);
-            var activations = reader.Config.GroupOf(name)?.InputActivations is { Type: QuantizationType.Int, NumBits: 8, Dynamic: true }
-                ? "int8-dynamic-token" : null;
             return QuantizedLinear.From(weight, bias, activations);
         }
         var network = new CausalLM(config, dtype, device, Quantized);
-        CheckpointLoader.Load(network, "", reader.Checkpoint, dtype, device,
+        return Filled(network, () => CheckpointLoader.Load(network, "", reader.Checkpoint, dtype, device,
             key => key == "lm_head.weight" && config.TieWordEmbeddings, progress,
-            skip: key => reader.IsQuantizationTensor(key) || (key.EndsWith(".weight", StringComparison.Ordinal) && reader.IsQuantized(key[..^7])));
-        return network;
+            skip: key => reader.IsQuantizationTensor(key) || (key.EndsWith(".weight", StringComparison.Ordinal) && reader.IsQuantized(key[..^7]))));
+    }
+
+    // A load that fails frees the weights loaded so far (and their maps) now rather than at some later collection.
+    static CausalLM Filled(CausalLM network, Action load)
+    {
+        try
+        {
+            load();
+            return network;
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Turns a model argument into a local folder, downloading hub ids.</summary>

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kit.Models.Safetensors;
 using Kit.Quantization;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Kit.Formats.CompressedTensors;
@@ -139,11 +140,7 @@ public sealed class CompressedTensorsReader : IDisposable
     /// <exception cref="InvalidDataException">A tensor is missing or has the wrong dtype or shape; the message names the file and the tensor.</exception>
     public QuantizedWeight Read(string module, Device? device = null)
     {
-        if (!_groupOf.TryGetValue(module, out var group))
-            throw new KeyNotFoundException($"{Folder}: '{module}' is not a quantized module (it has no weight_scale)");
-        var args = group.Weights;
-        string format = Config.FormatOf(group);
-
+        var (args, format) = GridOf(module);
         using var scope = NewDisposeScope();
         var codes = format switch
         {
@@ -152,13 +149,44 @@ public sealed class CompressedTensorsReader : IDisposable
             CompressedTensorsFormats.FloatQuantized => FloatCodes(module, args, device),
             _ => throw new System.Diagnostics.UnreachableException($"Open accepted format '{format}'"),
         };
-        long rows = codes.shape[0], columns = codes.shape[1];
+        var (scale, zero, gIdx) = Grids(module, format, args, codes.shape[0], codes.shape[1], device);
+        return new QuantizedWeight(codes, scale, zero, gIdx, args).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Whether <paramref name="module"/> is stored <c>pack-quantized</c>, so that <see cref="ReadInt32Packed"/> reads it.</summary>
+    public bool IsPackQuantized(string module) =>
+        _groupOf.TryGetValue(module, out var group) && Config.FormatOf(group) == CompressedTensorsFormats.PackQuantized;
+
+    /// <summary>
+    /// The pack-quantized Linear <paramref name="module"/> as stored, on the CPU: its int32 words mapped from the
+    /// file (copied where they cannot be mapped), checked as <see cref="Read"/> checks them, but not unpacked.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">The module is not quantized.</exception>
+    /// <exception cref="InvalidOperationException">The module is quantized in another format (see <see cref="IsPackQuantized"/>).</exception>
+    /// <exception cref="InvalidDataException">A tensor is missing or has the wrong dtype or shape; the message names the file and the tensor.</exception>
+    public Int32PackedWeight ReadInt32Packed(string module)
+    {
+        var (args, format) = GridOf(module);
+        if (format != CompressedTensorsFormats.PackQuantized)
+            throw new InvalidOperationException($"{ConfigPath}: module '{module}' is {format}, not {CompressedTensorsFormats.PackQuantized}");
+        using var scope = NewDisposeScope();
+        var words = PackedWords(module, args, CPU, out long columns);
+        var (scale, zero, gIdx) = Grids(module, format, args, words.shape[0], columns, CPU);
+        return new Int32PackedWeight(words.DetachFromDisposeScope(), columns, scale.DetachFromDisposeScope(),
+            zero.DetachFromDisposeScope(), gIdx.DetachFromDisposeScope(), args);
+    }
+
+    (QuantizationArgs Args, string Format) GridOf(string module) =>
+        _groupOf.TryGetValue(module, out var group) ? (group.Weights, Config.FormatOf(group))
+            : throw new KeyNotFoundException($"{Folder}: '{module}' is not a quantized module (it has no weight_scale)");
+
+    (Tensor Scale, Tensor ZeroPoint, Tensor GIdx) Grids(string module, string format, QuantizationArgs args, long rows, long columns, Device? device)
+    {
         long groups = args.Strategy == QuantizationStrategy.Group ? (columns + args.GroupSize!.Value - 1) / args.GroupSize.Value : 1;
         long[] scaleShape = args.Strategy == QuantizationStrategy.Tensor ? [1, 1] : [rows, groups];
         var scale = Scale(module, scaleShape, device);
         var zero = args.Symmetric ? zeros(scaleShape, ScalarType.Int8, device) : ZeroPoint(module, format, args, scaleShape, device);
-        var gIdx = GIdx(module, args, columns, groups, device);
-        return new QuantizedWeight(codes, scale, zero, gIdx, args).MoveToOuterDisposeScope();
+        return (scale, zero, GIdx(module, args, columns, groups, device));
     }
 
     /// <summary>The weight of the quantized Linear <paramref name="module"/> as values [out, in] in <paramref name="dtype"/>.</summary>
@@ -170,6 +198,13 @@ public sealed class CompressedTensorsReader : IDisposable
 
     Tensor PackedCodes(string module, QuantizationArgs args, Device? device)
     {
+        using var words = PackedWords(module, args, device, out long columns);
+        return Int32Packing.UnpackRows(words, args.NumBits, columns);
+    }
+
+    // The checked int32 words of a pack-quantized weight; on the CPU a map of the file's bytes where it allows.
+    Tensor PackedWords(string module, QuantizationArgs args, Device? device, out long columns)
+    {
         if (args.Type != QuantizationType.Int)
             throw new InvalidDataException($"{ConfigPath}: module '{module}' is {CompressedTensorsFormats.PackQuantized} but its weights are type float; packed weights are integers");
         if (args.NumBits is not (1 or 2 or 4 or 8))
@@ -180,14 +215,15 @@ public sealed class CompressedTensorsReader : IDisposable
             throw Bad(shape.Name, $"is {shape.DType} [{string.Join(", ", shape.Shape)}], expected 2 integers [out, in]");
         long[] outIn;
         using (var s = Checkpoint.Load(shape.Name, ScalarType.Int64)) outIn = s.data<long>().ToArray();
-        long rows = outIn[0], columns = outIn[1];
+        long rows = outIn[0];
+        columns = outIn[1];
         if (rows < 0 || columns < 0) throw Bad(shape.Name, $"holds [{rows}, {columns}], not a shape");
         var packed = Need(module + ".weight_packed");
         long[] expected = [rows, Int32Packing.WordsFor(columns, args.NumBits)];
         if (packed.DType != DType.I32 || !packed.Shape.SequenceEqual(expected))
             throw Bad(packed.Name, $"is {packed.DType} [{string.Join(", ", packed.Shape)}], expected I32 [{string.Join(", ", expected)}] for a [{rows}, {columns}] weight of {args.NumBits}-bit codes");
-        using var words = Checkpoint.Load(packed.Name, device: device);
-        return Int32Packing.UnpackRows(words, args.NumBits, columns);
+        bool onCpu = device is null || device.type == DeviceType.CPU;
+        return (onCpu ? Checkpoint.Map(packed.Name) : null) ?? Checkpoint.Load(packed.Name, device: device);
     }
 
     Tensor IntCodes(string module, QuantizationArgs args, Device? device)

@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Kit.Models.Safetensors;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -135,20 +138,48 @@ public static unsafe class Int32Packing
         var result = empty(new[] { rows, columns }, ScalarType.Int8);
         uint* from = (uint*)TensorMemory.Address(source);
         sbyte* to = (sbyte*)TensorMemory.Address(result);
-        int perWord = PerWord(bits), offset = 1 << (bits - 1);
-        uint mask = (1u << bits) - 1;
         for (long r = 0; r < rows; r++)
-        {
-            sbyte* row = to + r * columns;
-            for (long w = 0; w < words; w++)
-            {
-                uint word = from[r * words + w];
-                long first = w * perWord;
-                int count = (int)Math.Min(perWord, columns - first);
-                for (int k = 0; k < count; k++) row[first + k] = (sbyte)((int)((word >> (k * bits)) & mask) - offset);
-            }
-        }
+            UnpackRow(new ReadOnlySpan<uint>(from + r * words, (int)words), bits, new Span<sbyte>(to + r * columns, (int)columns));
         return result;
+    }
+
+    /// <summary>
+    /// Unpacks one row of <see cref="PackRows"/>'s words into <paramref name="codes"/> (its length is the row's
+    /// column count; the padding of the last word is dropped), straight from memory with no tensor in between.
+    /// </summary>
+    public static void UnpackRow(ReadOnlySpan<uint> words, int bits, Span<sbyte> codes)
+    {
+        int perWord = PerWord(bits), offset = 1 << (bits - 1);
+        if (words.Length != (codes.Length + perWord - 1) / perWord)
+            throw new ArgumentException($"{codes.Length} values of {bits} bits need {(codes.Length + perWord - 1) / perWord} words, got {words.Length}", nameof(words));
+        int w = 0;
+        if (bits == 4 && Sse2.IsSupported) w = UnpackNibbles(words, codes);
+        uint mask = (1u << bits) - 1;
+        for (; w < words.Length; w++)
+        {
+            uint word = words[w];
+            int first = w * perWord, count = Math.Min(perWord, codes.Length - first);
+            for (int k = 0; k < count; k++) codes[first + k] = (sbyte)((int)((word >> (k * bits)) & mask) - offset);
+        }
+    }
+
+    // 4-bit codes 32 at a time (4 words, 16 bytes): each byte holds code 2i in its low nibble and 2i + 1 in its
+    // high one, so splitting the nibbles and interleaving them restores the order. Returns the words done.
+    static int UnpackNibbles(ReadOnlySpan<uint> words, Span<sbyte> codes)
+    {
+        int blocks = Math.Min(words.Length, codes.Length / 8) / 4;
+        var bytes = MemoryMarshal.AsBytes(words);
+        var low = Vector128.Create((byte)0x0F);
+        var offset = Vector128.Create((byte)8);
+        for (int b = 0; b < blocks; b++)
+        {
+            var v = Vector128.Create(bytes.Slice(b * 16, 16));
+            var even = v & low;
+            var odd = Vector128.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low;
+            (Sse2.UnpackLow(even, odd) - offset).AsSByte().CopyTo(codes.Slice(b * 32, 16));
+            (Sse2.UnpackHigh(even, odd) - offset).AsSByte().CopyTo(codes.Slice(b * 32 + 16, 16));
+        }
+        return blocks * 4;
     }
 
     static int PerWord(int bits) => bits is 1 or 2 or 4 or 8

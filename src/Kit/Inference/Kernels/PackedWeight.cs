@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Kit.Models.Safetensors;
 using Kit.Quantization;
 using TorchSharp;
@@ -62,37 +64,73 @@ public sealed unsafe class PackedWeight : IDisposable
     public static PackedWeight From(QuantizedWeight weight)
     {
         ArgumentNullException.ThrowIfNull(weight);
-        var args = weight.Args.Validated();
-        if (args.Type != QuantizationType.Int)
-            throw new NotSupportedException("QuantizedWeight.Args.Type: only integer grids are packed; FP8 weights take the dequantize-then-matmul path");
         if (weight.Codes.dim() != 2)
             throw new ArgumentException($"QuantizedWeight.Codes: expected [out, in], got [{string.Join(", ", weight.Codes.shape)}]", nameof(weight));
         int rows = checked((int)weight.Codes.shape[0]), columns = checked((int)weight.Codes.shape[1]);
-        long scaleRows = weight.Scale.shape[0];
-        int groups = checked((int)weight.Scale.shape[1]);
-        if (weight.Scale.dim() != 2 || (scaleRows != rows && scaleRows != 1))
-            throw new ArgumentException($"QuantizedWeight.Scale: expected [{rows}, groups] or [1, 1], got [{string.Join(", ", weight.Scale.shape)}]", nameof(weight));
-        if (!weight.ZeroPoint.shape.SequenceEqual(weight.Scale.shape))
-            throw new ArgumentException($"QuantizedWeight.ZeroPoint: expected the shape of Scale [{string.Join(", ", weight.Scale.shape)}], got [{string.Join(", ", weight.ZeroPoint.shape)}]", nameof(weight));
-        if (weight.GIdx.numel() != columns)
-            throw new ArgumentException($"QuantizedWeight.GIdx: expected {columns} entries, got {weight.GIdx.numel()}", nameof(weight));
-
-        var format = args.NumBits <= 4 ? PackedFormat.Int4 : PackedFormat.Int8;
-        var layout = PackedLayout.Create(HostArray<int>(weight.GIdx, ScalarType.Int32), groups);
+        var args = CheckedArgs(weight.Args, rows, columns, weight.Scale, weight.ZeroPoint, weight.GIdx);
         var codes = HostArray<sbyte>(weight.Codes, ScalarType.Int8);
-        var scale = Repeat(HostArray<float>(weight.Scale, ScalarType.Float32), scaleRows, rows);
-        var zero = Repeat(HostArray<sbyte>(weight.ZeroPoint, ScalarType.Int8), scaleRows, rows);
+        return Pack(args, rows, columns, weight.Scale, weight.ZeroPoint, weight.GIdx, weight.Codes.device,
+            (r, row) => codes.AsSpan((int)((long)r * columns), columns).CopyTo(row));
+    }
+
+    /// <summary>Writes row <paramref name="row"/>'s codes, in input-column order, into <paramref name="codes"/>; called from several threads at once.</summary>
+    public delegate void CodeRowReader(int row, Span<sbyte> codes);
+
+    /// <summary>
+    /// Packs a weight [<paramref name="rows"/>, <paramref name="columns"/>] on the CPU whose codes
+    /// <paramref name="codesOfRow"/> supplies row by row, with the grids of <see cref="QuantizedWeight"/>
+    /// (<paramref name="scale"/>, <paramref name="zeroPoint"/>, <paramref name="gIdx"/>, <paramref name="args"/>):
+    /// what <see cref="From(QuantizedWeight)"/> packs, without a tensor of unpacked codes in between, so a
+    /// loader can decode its own storage (compressed-tensors' int32 words) straight into this layout in one
+    /// parallel pass.
+    /// </summary>
+    public static PackedWeight FromRows(int rows, int columns, Tensor scale, Tensor zeroPoint, Tensor gIdx, QuantizationArgs args, CodeRowReader codesOfRow)
+    {
+        ArgumentNullException.ThrowIfNull(codesOfRow);
+        var valid = CheckedArgs(args, rows, columns, scale, zeroPoint, gIdx);
+        return Pack(valid, rows, columns, scale, zeroPoint, gIdx, CPU, codesOfRow);
+    }
+
+    static QuantizationArgs CheckedArgs(QuantizationArgs args, int rows, int columns, Tensor scale, Tensor zeroPoint, Tensor gIdx)
+    {
+        var valid = args.Validated();
+        if (valid.Type != QuantizationType.Int)
+            throw new NotSupportedException("QuantizedWeight.Args.Type: only integer grids are packed; FP8 weights take the dequantize-then-matmul path");
+        long scaleRows = scale.shape[0];
+        if (scale.dim() != 2 || (scaleRows != rows && scaleRows != 1))
+            throw new ArgumentException($"QuantizedWeight.Scale: expected [{rows}, groups] or [1, 1], got [{string.Join(", ", scale.shape)}]", "weight");
+        if (!zeroPoint.shape.SequenceEqual(scale.shape))
+            throw new ArgumentException($"QuantizedWeight.ZeroPoint: expected the shape of Scale [{string.Join(", ", scale.shape)}], got [{string.Join(", ", zeroPoint.shape)}]", "weight");
+        if (gIdx.numel() != columns)
+            throw new ArgumentException($"QuantizedWeight.GIdx: expected {columns} entries, got {gIdx.numel()}", "weight");
+        return valid;
+    }
+
+    static PackedWeight Pack(QuantizationArgs args, int rows, int columns, Tensor scale, Tensor zeroPoint, Tensor gIdx, Device device, CodeRowReader codesOfRow)
+    {
+        long scaleRows = scale.shape[0];
+        int groups = checked((int)scale.shape[1]);
+        var format = args.NumBits <= 4 ? PackedFormat.Int4 : PackedFormat.Int8;
+        var layout = PackedLayout.Create(HostArray<int>(gIdx, ScalarType.Int32), groups);
+        var scales = Repeat(HostArray<float>(scale, ScalarType.Float32), scaleRows, rows);
+        var zero = Repeat(HostArray<sbyte>(zeroPoint, ScalarType.Int8), scaleRows, rows);
         var (qmin, qmax) = (args.QMin, args.QMax);
         foreach (var z in zero)
             if (z < qmin || z > qmax)
-                throw new ArgumentException($"QuantizedWeight.ZeroPoint: {z} lies outside the {args.NumBits}-bit code range [{qmin}, {qmax}]", nameof(weight));
+                throw new ArgumentException($"QuantizedWeight.ZeroPoint: {z} lies outside the {args.NumBits}-bit code range [{qmin}, {qmax}]", "weight");
 
-        var device = weight.Codes.device;
         int k = layout.PaddedColumns;
-        var data = format == PackedFormat.Int4
-            ? tensor(PackInt4(codes, rows, layout, qmin, qmax), new long[] { rows, k / 2 }, ScalarType.Byte)
-            : tensor(PackInt8(codes, rows, layout, qmin, qmax), new long[] { rows, k }, ScalarType.Int8);
-        var scaleTensor = tensor(scale, new long[] { rows, groups });
+        var data = format == PackedFormat.Int4 ? empty(new long[] { rows, k / 2 }, ScalarType.Byte) : empty(new long[] { rows, k }, ScalarType.Int8);
+        try
+        {
+            PackRows(codesOfRow, rows, layout, qmin, qmax, format, (nint)TensorMemory.Address(data));
+        }
+        catch
+        {
+            data.Dispose();
+            throw;
+        }
+        var scaleTensor = tensor(scales, new long[] { rows, groups });
         var zeroTensor = zero.All(z => z == 0) ? null : tensor(zero, new long[] { rows, groups });
         return new PackedWeight(format, args, rows, layout, Moved(data, device)!, Moved(scaleTensor, device)!, Moved(zeroTensor, device));
     }
@@ -200,52 +238,50 @@ public sealed unsafe class PackedWeight : IDisposable
         return position;
     }
 
-    static byte[] PackInt4(sbyte[] codes, int rows, PackedLayout layout, int qmin, int qmax)
+    // Each row's codes are read, checked against the grid, put in packed column order (act-order gathers them;
+    // padding gets code 0, whose x entries are zero, so any finite weight leaves the sum alone) and written to
+    // row r of the output: int4 as nibble pairs, element j of a 32-block in the low nibble of byte j and element
+    // j + 16 in its high nibble; int8 as they are. Rows run in parallel; a bad code stops the pass and the first
+    // one is reported.
+    static void PackRows(CodeRowReader codesOfRow, int rows, PackedLayout layout, int qmin, int qmax, PackedFormat format, nint output)
     {
-        int rowBytes = layout.PaddedColumns / 2;
-        var packed = new byte[(long)rows * rowBytes];
-        PackRows(codes, rows, layout, qmin, qmax, (r, row) =>
+        int k = layout.PaddedColumns, columns = layout.Columns, rowBytes = format == PackedFormat.Int4 ? k / 2 : k;
+        var offset = Vector128.Create((byte)8);
+        var bad = (Row: int.MaxValue, Column: 0, Code: (sbyte)0);
+        object badLock = new();
+        Parallel.For(0, rows, () => (Codes: new sbyte[columns], Ordered: new sbyte[k]), (r, state, buffers) =>
         {
-            // Element j of a 32-block goes to the low nibble of byte j, element j + 16 to its high nibble.
-            var output = packed.AsSpan((int)((long)r * rowBytes), rowBytes);
-            for (int block = 0; block < row.Length / 32; block++)
-                for (int j = 0; j < 16; j++)
-                    output[block * 16 + j] = (byte)((row[block * 32 + j] + 8) | ((row[block * 32 + 16 + j] + 8) << 4));
-        });
-        return packed;
-    }
-
-    static sbyte[] PackInt8(sbyte[] codes, int rows, PackedLayout layout, int qmin, int qmax)
-    {
-        int k = layout.PaddedColumns;
-        var packed = new sbyte[(long)rows * k];
-        PackRows(codes, rows, layout, qmin, qmax, (r, row) => row.CopyTo(packed.AsSpan((int)((long)r * k), k)));
-        return packed;
-    }
-
-    // Puts each row's codes in packed column order (act-order gathers them; padding gets code 0, whose x entries
-    // are zero, so any finite weight leaves the sum alone) and hands it to pack; rows run in parallel.
-    delegate void RowPacker(int row, ReadOnlySpan<sbyte> ordered);
-
-    static void PackRows(sbyte[] codes, int rows, PackedLayout layout, int qmin, int qmax, RowPacker pack)
-    {
-        int k = layout.PaddedColumns, columns = layout.Columns;
-        int outside = codes.AsSpan().IndexOfAnyExceptInRange((sbyte)qmin, (sbyte)qmax);
-        if (outside >= 0)
-            throw new ArgumentException($"QuantizedWeight.Codes: code {codes[outside]} at [{outside / columns}, {outside % columns}] lies outside the grid's range [{qmin}, {qmax}]", "Codes");
-        Parallel.For(0, rows, () => new sbyte[k], (r, _, row) =>
-        {
-            var source = codes.AsSpan((int)((long)r * columns), columns);
+            var (codes, row) = buffers;
+            codesOfRow(r, codes);
+            int outside = codes.AsSpan().IndexOfAnyExceptInRange((sbyte)qmin, (sbyte)qmax);
+            if (outside >= 0)
+            {
+                lock (badLock)
+                    if (r < bad.Row) bad = (r, outside, codes[outside]);
+                state.Break();
+                return buffers;
+            }
             if (layout.ColumnOrder is { } order)
-                for (int p = 0; p < k; p++) row[p] = order[p] < 0 ? (sbyte)0 : source[order[p]];
+                for (int p = 0; p < k; p++) row[p] = order[p] < 0 ? (sbyte)0 : codes[order[p]];
             else
             {
-                source.CopyTo(row);
+                codes.CopyTo(row, 0);
                 row.AsSpan(columns).Clear();
             }
-            pack(r, row);
-            return row;
+            var destination = new Span<byte>((byte*)output + (long)r * rowBytes, rowBytes);
+            if (format == PackedFormat.Int8)
+                MemoryMarshal.AsBytes(row.AsSpan()).CopyTo(destination);
+            else
+                for (int block = 0; block < k / 32; block++)
+                {
+                    var low = Vector128.Create(MemoryMarshal.AsBytes(row.AsSpan(block * 32, 16))) + offset;
+                    var high = Vector128.Create(MemoryMarshal.AsBytes(row.AsSpan(block * 32 + 16, 16))) + offset;
+                    (low | Vector128.ShiftLeft(high.AsUInt16(), 4).AsByte()).CopyTo(destination[(block * 16)..]);
+                }
+            return buffers;
         }, _ => { });
+        if (bad.Row != int.MaxValue)
+            throw new ArgumentException($"QuantizedWeight.Codes: code {bad.Code} at [{bad.Row}, {bad.Column}] lies outside the grid's range [{qmin}, {qmax}]", "Codes");
     }
 
     static T[] HostArray<T>(Tensor t, ScalarType dtype) where T : unmanaged

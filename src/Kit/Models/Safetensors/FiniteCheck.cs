@@ -13,7 +13,25 @@ internal static unsafe class FiniteCheck
     /// True when none of the <paramref name="byteLength"/> bytes at <paramref name="data"/>, read as
     /// <paramref name="dtype"/>, is NaN or infinite; integer types are always finite.
     /// </summary>
-    public static bool AllFinite(byte* data, long byteLength, DType dtype) => dtype switch
+    public static bool AllFinite(byte* data, long byteLength, DType dtype)
+    {
+        const long slice = 8 << 20;
+        if (byteLength <= slice) return AllFiniteSerial(data, byteLength, dtype);
+        // A large tensor is checked in slices on every core: reading a freshly mapped tensor is mostly page faults.
+        long slices = (byteLength + slice - 1) / slice;
+        var result = Parallel.For(0L, slices, (s, state) =>
+        {
+            long begin = s * slice;
+            if (!AllFiniteSerial(data + begin, Math.Min(slice, byteLength - begin), dtype)) state.Stop();
+        });
+        return result.IsCompleted;
+    }
+
+    /// <summary>Whether every value of the contiguous CPU tensor <paramref name="tensor"/>, stored as <paramref name="dtype"/>, is finite.</summary>
+    public static bool AllFinite(TorchSharp.torch.Tensor tensor, DType dtype) =>
+        AllFinite(TensorMemory.Address(tensor), TensorMemory.ByteLength(tensor), dtype);
+
+    static bool AllFiniteSerial(byte* data, long byteLength, DType dtype) => dtype switch
     {
         DType.F32 => AllFinite<uint>((uint*)data, byteLength / 4, 0x7F80_0000u),
         DType.F64 => AllFinite<ulong>((ulong*)data, byteLength / 8, 0x7FF0_0000_0000_0000ul),

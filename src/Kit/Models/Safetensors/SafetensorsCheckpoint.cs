@@ -118,6 +118,9 @@ public sealed class SafetensorsCheckpoint : IDisposable
     public torch.Tensor Load(string name, torch.ScalarType? dtype = null, torch.Device? device = null) =>
         FileOf(name).Load(name, dtype, device);
 
+    /// <summary>A tensor over <paramref name="name"/>'s mapped bytes, or null; see <see cref="SafetensorsFile.Map"/>.</summary>
+    public torch.Tensor? Map(string name) => FileOf(name).Map(name);
+
     /// <summary>Whether every stored value of <paramref name="name"/> is finite; see <see cref="SafetensorsFile.AllFinite"/>.</summary>
     public bool AllFinite(string name) => FileOf(name).AllFinite(name);
 

@@ -5,8 +5,9 @@ using TorchSharp;
 namespace Kit.Models.Safetensors;
 
 /// <summary>
-/// One <c>.safetensors</c> file, memory-mapped: opening reads and validates only the header, and each
-/// <see cref="Load"/> copies only that tensor's bytes out of the map.
+/// One <c>.safetensors</c> file, memory-mapped: opening reads and validates only the header, each
+/// <see cref="Load"/> copies only that tensor's bytes out of the map, and <see cref="Map"/> gives a tensor
+/// over them without copying.
 /// </summary>
 /// <remarks>
 /// Layout: an unsigned 64-bit little-endian header length N, N bytes of JSON
@@ -15,17 +16,21 @@ namespace Kit.Models.Safetensors;
 /// </remarks>
 public sealed unsafe class SafetensorsFile : IDisposable
 {
+    readonly FileStream _stream;
     readonly MemoryMappedFile _map;
     readonly MemoryMappedViewAccessor _view;
+    readonly long _dataStart;
     readonly byte* _data;
     readonly Dictionary<string, TensorInfo> _byName;
     bool _disposed;
 
-    SafetensorsFile(string path, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* data, SafetensorsHeader header)
+    SafetensorsFile(string path, FileStream stream, MemoryMappedFile map, MemoryMappedViewAccessor view, long dataStart, byte* data, SafetensorsHeader header)
     {
         Path = path;
+        _stream = stream;
         _map = map;
         _view = view;
+        _dataStart = dataStart;
         _data = data;
         Metadata = header.Metadata;
         Names = header.Tensors.Select(t => t.Name).ToArray();
@@ -62,7 +67,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
         MemoryMappedFile map;
         try
         {
-            map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            // The stream stays open: Map maps tensors from this same file even if the path is replaced meanwhile.
+            map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
         }
         catch
         {
@@ -87,13 +93,14 @@ public sealed unsafe class SafetensorsFile : IDisposable
 
             long dataStart = 8 + (long)headerLength;
             var header = SafetensorsHeader.Parse(new ReadOnlySpan<byte>(start + 8, (int)headerLength), fileLength - dataStart, path);
-            return new SafetensorsFile(path, map, view, start + dataStart, header);
+            return new SafetensorsFile(path, stream, map, view, dataStart, start + dataStart, header);
         }
         catch
         {
             if (acquired) view!.SafeMemoryMappedViewHandle.ReleasePointer();
             view?.Dispose();
             map.Dispose();
+            stream.Dispose();
             throw;
         }
     }
@@ -158,6 +165,20 @@ public sealed unsafe class SafetensorsFile : IDisposable
     }
 
     /// <summary>
+    /// A CPU tensor of the stored dtype and shape whose memory is a private, copy-on-write map of
+    /// <paramref name="name"/>'s bytes: no copy, and writes to it never reach the file. It stays valid after this
+    /// file is disposed, and its map goes when the tensor's storage is freed. Null when the tensor cannot be
+    /// mapped (no elements, F8_E4M3, an offset not aligned to its element size, or a platform without the
+    /// native calls); <see cref="Load"/> copies it then.
+    /// </summary>
+    public torch.Tensor? Map(string name)
+    {
+        var info = Info(name);
+        ThrowIfDisposed();
+        return MappedTensor.TryCreate(_stream.SafeFileHandle, Path, _dataStart + info.Begin, info);
+    }
+
+    /// <summary>
     /// True when no stored value of <paramref name="name"/> is NaN or infinite (one pass over its bytes in the
     /// map; integer tensors are always finite).
     /// </summary>
@@ -217,7 +238,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
 
     void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
-    /// <summary>Unmaps the file. Spans from <see cref="RawBytes"/> must not be used afterwards; loaded tensors stay valid.</summary>
+    /// <summary>Unmaps and closes the file. Spans from <see cref="RawBytes"/> must not be used afterwards; loaded and mapped tensors stay valid.</summary>
     public void Dispose()
     {
         if (_disposed) return;
@@ -225,5 +246,6 @@ public sealed unsafe class SafetensorsFile : IDisposable
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _map.Dispose();
+        _stream.Dispose();
     }
 }
