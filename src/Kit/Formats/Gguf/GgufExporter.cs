@@ -1,3 +1,4 @@
+using Kit.Inference;
 using Kit.Models;
 using Kit.Quantization;
 using static TorchSharp.torch;
@@ -43,7 +44,14 @@ public static class GgufExporter
         if (tokenizer.PreTokenizer is { } pre) notes.Add($"tokenizer.ggml.pre = {pre}" + (options.PreTokenizer is null ? " (detected from tokenizer.json's split rules)" : " (given)"));
         notes.AddRange(tokenizer.Notes);
 
-        var parameters = lm.Model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        var parameters = lm.Model.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
+        using var scope = NewDisposeScope();
+        // A compressed-tensors model loads its Linears packed, with no dense weight parameter: their float32 values
+        // are what the GGUF blocks are made from (or kept, for the output types that store floats).
+        foreach (var (name, module) in lm.Model.DecoderLinears())
+            if (!parameters.ContainsKey(name + ".weight"))
+                parameters[name + ".weight"] = module is QuantizedLinear packed ? packed.Weight.Dequantize(ScalarType.Float32)
+                    : throw new NotSupportedException($"{name}: a {module.GetType().Name} is not exported to GGUF; export the model's dense form (kit quantize --format dense) instead");
         var reports = new List<GgufTensorReport>();
         var tensors = new List<GgufTensorData>();
         foreach (var (gguf, hf) in names)

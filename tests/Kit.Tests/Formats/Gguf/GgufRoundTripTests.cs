@@ -32,6 +32,30 @@ public sealed class GgufRoundTripTests
     }
 
     [Fact]
+    public void A_packed_compressed_tensors_model_exports_its_dequantized_weights()
+    {
+        // RTN W8A16 per channel of stories260K, saved as compressed-tensors: it loads with packed Linears and no
+        // dense weight parameters. Exported at F32, the GGUF holds the dequantized weights, so the reimported model
+        // computes what the packed one computes with exact activations, to float32 rounding.
+        var dir = TestPaths.NewTempDir();
+        var folder = Path.Combine(dir, "w8");
+        Kit.Calibration.ModelCompression.Compress(TestPaths.Stories260K, folder, new CompressionRecipe
+        {
+            Method = CompressionMethod.Rtn,
+            Weights = QuantizationPresets.W8A16 with { Strategy = QuantizationStrategy.Channel, GroupSize = null },
+        }, calibration: null);
+        var file = Path.Combine(dir, "w8.gguf");
+        using var packed = LanguageModel.Load(folder, Cpu with { ExactActivations = true });
+        Assert.Contains(packed.Model.DecoderLinears(), l => l.Module is Kit.Inference.QuantizedLinear);
+        GgufExporter.Export(packed, file, new GgufExportOptions { TensorType = GgmlType.F32 });
+        using var imported = LanguageModel.Load(Import(file, dir), Cpu);
+        var ids = packed.Tokenizer.Encode(Texts[0]);
+        using var a = Logits(packed, ids);
+        using var b = Logits(imported, ids);
+        Assert.True(a.allclose(b, rtol: 1e-4, atol: 1e-4), $"max difference {(a - b).abs().max().item<float>()}");
+    }
+
+    [Fact]
     public void Stories260K_f32_export_reimports_with_identical_logits_and_tokens()
     {
         var (original, imported, report, file) = RoundTrip(TestPaths.Stories260K, new GgufExportOptions { TensorType = GgmlType.F32 });
