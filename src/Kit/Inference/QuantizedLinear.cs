@@ -3,6 +3,7 @@ using Kit.Models.Safetensors;
 using Kit.Quantization;
 using TorchSharp;
 using static TorchSharp.torch;
+using Kit.Runtime;
 
 namespace Kit.Inference;
 
@@ -108,7 +109,7 @@ public sealed class QuantizedLinear : CompressedLinear
         var wide = x.to_type(ScalarType.Float32);
         var scale = wide.abs().amax(new long[] { 1 }, keepdim: true) / 127f;
         var safe = where(scale == 0, ones_like(scale), scale);
-        return ((wide / safe).round().clamp(-127, 127) * scale).to_type(x.dtype);
+        return ((wide / safe).round().clamp(HeldScalars.Of(-127), HeldScalars.Of(127)) * scale).to_type(x.dtype);
     }
 
     private protected override void MoveWeight(Device device)

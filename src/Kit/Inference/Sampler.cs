@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using Kit.Runtime;
 
 namespace Kit.Inference;
 
@@ -27,7 +28,7 @@ public sealed class Sampler : IDisposable
         if (options.TopK > 0 && options.TopK < scores.shape[^1])
         {
             var kth = scores.topk(options.TopK, -1).values[.., ^1..];
-            scores = scores.masked_fill(scores.lt(kth), double.NegativeInfinity);
+            scores = scores.masked_fill(scores.lt(kth), HeldScalars.Of(double.NegativeInfinity));
         }
         if (options.TopP < 1)
         {
@@ -36,7 +37,7 @@ public sealed class Sampler : IDisposable
             var cumulative = sorted.softmax(-1).cumsum(-1);
             var drop = cumulative.le(1 - options.TopP);
             drop[.., ^1] = tensor(false);
-            scores = scores.masked_fill(drop.scatter(-1, order, drop), double.NegativeInfinity);
+            scores = scores.masked_fill(drop.scatter(-1, order, drop), HeldScalars.Of(double.NegativeInfinity));
         }
         var probs = scores.softmax(-1);
         return multinomial(probs, 1, generator: generator).squeeze(-1).cpu().data<long>().ToArray();

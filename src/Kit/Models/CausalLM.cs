@@ -1,6 +1,7 @@
 using Kit.Models.Safetensors;
 using TorchSharp;
 using static TorchSharp.torch;
+using Kit.Runtime;
 
 namespace Kit.Models;
 
@@ -92,7 +93,7 @@ public sealed class CausalLM : nn.Module
         for (int i = 0; i < Model.Layers.Count; i++)
             h = Model.Layers[i].Forward(h, inputs, cache?[i]);
         if (lastOnly) h = h[.., (int)(t - 1)..];
-        var logits = LmHead.call(Model.Norm.call(h));
+        var logits = Logits(Model.Norm.call(h));
         cache?.SetMask(fullMask);
         return logits.MoveToOuterDisposeScope();
     }
@@ -119,7 +120,32 @@ public sealed class CausalLM : nn.Module
             h = Model.Layers[i].Forward(h, inputs, layerCaches);
         }
         if (lastOnly) h = h[.., (int)(t - 1)..];
-        return LmHead.call(Model.Norm.call(h)).MoveToOuterDisposeScope();
+        return Logits(Model.Norm.call(h)).MoveToOuterDisposeScope();
+    }
+
+    // libtorch's GEMM packs (copies) the whole head weight on every call with more than one row: at batch 8 that
+    // took three times as long as reading it. A few rows of float32 on the CPU go through a kernel that reads it once
+    // and sums each row alike at any batch size, so a sequence's logits in a batch equal its logits alone.
+    unsafe Tensor Logits(Tensor normed)
+    {
+        var weight = LmHead.Weight;
+        int hidden = (int)weight.shape[1], vocab = (int)weight.shape[0];
+        long rows = normed.numel() / hidden;
+        bool tracked = is_grad_enabled() && (normed.requires_grad || weight.requires_grad);
+        if (rows > Kit.Inference.Kernels.DenseSkinnyMatmul.MaxRows || tracked || LmHead.Bias is not null
+            || normed.dtype != ScalarType.Float32 || weight.dtype != ScalarType.Float32
+            || normed.device_type != DeviceType.CPU || weight.device_type != DeviceType.CPU || !weight.is_contiguous()
+            || (long)vocab * hidden > int.MaxValue)
+            return LmHead.call(normed);
+        var x = normed.contiguous();
+        var shape = normed.shape;
+        shape[^1] = vocab;
+        var logits = empty(shape, ScalarType.Float32);
+        Kit.Inference.Kernels.DenseSkinnyMatmul.Multiply(
+            new ReadOnlySpan<float>(TensorMemory.Address(weight), vocab * hidden), vocab, hidden,
+            new ReadOnlySpan<float>(TensorMemory.Address(x), (int)rows * hidden), (int)rows,
+            new Span<float>(TensorMemory.Address(logits), (int)rows * vocab));
+        return logits;
     }
 
     /// <summary>
@@ -136,7 +162,7 @@ public sealed class CausalLM : nn.Module
         if (config.SlidingWindow is int w) allowed = allowed.logical_and(queryPos - keyPos < w);
         allowed = allowed.unsqueeze(0).logical_and(fullMask.unsqueeze(1).to_type(ScalarType.Bool));   // [B, T, S]
         var wide = dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
-        return zeros(allowed.shape, wide, device).masked_fill(allowed.logical_not(), MaskedScore).unsqueeze(1);
+        return zeros(allowed.shape, wide, device).masked_fill(allowed.logical_not(), HeldScalars.Of(MaskedScore)).unsqueeze(1);
     }
 
     /// <summary>Bytes held by the weights: dense parameters (a tied matrix counted once) plus compressed Linears (packed integer, FP8, 2:4).</summary>

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Kit.Runtime;
 
 namespace Kit.Models;
 
@@ -37,7 +38,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         // Every op here runs twice per layer per decode step, so conversions that would be no-ops are not dispatched.
         bool wideAlready = x.dtype is ScalarType.Float32 or ScalarType.Float64;
         var wide = wideAlready ? x : x.to_type(ScalarType.Float32);
-        var normed = wide * wide.square().mean(new long[] { -1 }, keepdim: true).add_(eps).rsqrt_();
+        var normed = wide * (wide * wide).mean(new long[] { -1 }, keepdim: true).add_(eps).rsqrt_();
         return (Weight * (wideAlready ? normed : normed.to_type(x.dtype))).MoveToOuterDisposeScope();
     }
 }

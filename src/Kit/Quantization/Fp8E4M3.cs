@@ -1,5 +1,6 @@
 using Kit.Models.Safetensors;
 using static TorchSharp.torch;
+using Kit.Runtime;
 
 namespace Kit.Quantization;
 
@@ -23,7 +24,7 @@ public static class Fp8E4M3
     {
         using var scope = NewDisposeScope();
         var v = x.dtype == ScalarType.Float64 ? x : x.to_type(ScalarType.Float32);
-        var magnitude = v.abs().clamp_max(Max);
+        var magnitude = v.abs().clamp_max(HeldScalars.Of(Max));
         // Within a binade [2^e, 2^(e+1)) the 3 mantissa bits space values 2^(e−3) apart; subnormals share
         // the spacing of the lowest binade, and 448 lies in the top one (e = 8). Power-of-two steps make
         // the division and multiplication exact, and round() breaks ties to even as the format does.
@@ -45,7 +46,7 @@ public static class Fp8E4M3
         var mantissa = where(normal, magnitude / exp2(exponent - 3) - 8, magnitude * 512);
         var exponentField = where(normal, exponent + 7, zeros_like(exponent));
         var bits = v.signbit().to_type(v.dtype) * 128 + exponentField * 8 + mantissa;
-        bits = where(v.isnan(), full_like(bits, 0x7F), bits);
+        bits = where(v.isnan(), full_like(bits, HeldScalars.Of(0x7F)), bits);
         return bits.round().to_type(ScalarType.Int32).to_type(ScalarType.Byte).MoveToOuterDisposeScope();
     }
 
@@ -63,6 +64,6 @@ public static class Fp8E4M3
     static Tensor Exponent(Tensor magnitude)
     {
         var (_, exponent) = frexp(magnitude);
-        return (exponent.to_type(magnitude.dtype) - 1).clamp(-6, 8);
+        return exponent.to_type(magnitude.dtype).sub_(HeldScalars.Of(1)).clamp_(HeldScalars.Of(-6), HeldScalars.Of(8));
     }
 }

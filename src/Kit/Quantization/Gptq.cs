@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using static TorchSharp.torch;
+using Kit.Runtime;
 
 namespace Kit.Quantization;
 
@@ -122,7 +123,7 @@ public static class Gptq
                     W1.narrow(1, i + 1, count - i - 1).sub_(err.matmul(Hinv1.narrow(0, i, 1).narrow(1, i + 1, count - i - 1)).mul_(Keep1!.narrow(1, i + 1, count - i - 1)));
             }
             // Σ (w − q)² / Hinv[i, i]² / 2
-            Loss.add_(Err1.square().sum(), 0.5);
+            Loss.add_((Err1 * Err1).sum(), HeldScalars.Of(0.5));
             if (i2 < columns && Keep is null)
                 W.narrow(1, i2, columns - i2).addmm_(Err1, Hinv.narrow(0, i1, count).narrow(1, i2, columns - i2), 1, -1);
             else if (i2 < columns)

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using Kit.Runtime;
 
 namespace Kit.Quantization;
 
@@ -28,7 +29,7 @@ public static class HessianInverse
         {
             // H[d, d] is 0 exactly, so adding the mask on the diagonal sets it to 1.
             H.add_(diag(dead.to_type(H.dtype)));
-            W.masked_fill_(dead.unsqueeze(0), 0);
+            W.masked_fill_(dead.unsqueeze(0), HeldScalars.Of(0));
         }
         return dead;
     }

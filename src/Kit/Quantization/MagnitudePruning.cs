@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using static TorchSharp.torch;
+using Kit.Runtime;
 
 namespace Kit.Quantization;
 
@@ -18,7 +19,7 @@ public static class MagnitudePruning
         pattern.CheckColumns(W.shape[1]);
         using var scope = NewDisposeScope();
         var mask = SparsityMasks.Lowest(W.abs(), pattern, perRow: false);
-        var weight = W.masked_fill(mask, 0);
+        var weight = W.masked_fill(mask, HeldScalars.Of(0));
         return new SparsityResult(weight, mask, null, double.NaN, 0, watch.Elapsed).MoveToOuterDisposeScope();
     }
 }

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using Kit.Runtime;
 
 namespace Kit.Quantization;
 
@@ -38,6 +39,6 @@ internal static class MseObserver
     {
         using var scope = NewDisposeScope();
         var q = Quantizer.FakeQuantize(x, new QuantizationParams(scale, zero), args);
-        return (q - x).abs().pow(args.MseNorm).sum(1, keepdim: true).MoveToOuterDisposeScope();
+        return (q - x).abs().pow(HeldScalars.Of(args.MseNorm)).sum(1, keepdim: true).MoveToOuterDisposeScope();
     }
 }

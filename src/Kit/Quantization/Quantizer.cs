@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using Kit.Runtime;
 
 namespace Kit.Quantization;
 
@@ -55,7 +56,7 @@ public static class Quantizer
         else
         {
             scale = Stored(Safe((max - min) / levels), args);
-            zero = (args.QMin - min / scale).round().clamp(args.QMin, args.QMax);
+            zero = (args.QMin - min / scale).round().clamp(HeldScalars.Of(args.QMin), HeldScalars.Of(args.QMax));
         }
         return (scale.MoveToOuterDisposeScope(), zero.MoveToOuterDisposeScope());
     }
@@ -71,7 +72,7 @@ public static class Quantizer
         // In place after the division: each step would otherwise be another copy of the whole weight.
         var codes = args.Type == QuantizationType.Float
             ? Fp8E4M3.Round(x / p.Scale)
-            : (x / p.Scale).round_().add_(p.ZeroPoint).clamp_(args.QMin, args.QMax);
+            : (x / p.Scale).round_().add_(p.ZeroPoint).clamp_(HeldScalars.Of(args.QMin), HeldScalars.Of(args.QMax));
         return codes.MoveToOuterDisposeScope();
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using static TorchSharp.torch;
+using Kit.Runtime;
 
 namespace Kit.Quantization;
 
@@ -95,15 +96,17 @@ public static class SparseGpt
 
                 if (fixedMask is null && pattern.IsNOfM && i % pattern.M == 0)
                 {
-                    var tmp = W1[.., i..(i + pattern.M)].square() / d1[i..(i + pattern.M)].square().reshape(1, -1);
+                    var block = W1[.., i..(i + pattern.M)];
+                    var diagonal = d1[i..(i + pattern.M)];
+                    var tmp = block * block / (diagonal * diagonal).reshape(1, -1);
                     var index = tmp.topk(pattern.N, dim: 1, largest: false).indexes + i;
                     mask1.scatter_(1, index, ones_like(index, ScalarType.Bool));
                 }
 
                 var pruned = mask1[.., i];
-                var q = w.masked_fill(pruned, 0);
+                var q = w.masked_fill(pruned, HeldScalars.Of(0));
                 if (quantize is not null)
-                    q = Quantizer.FakeQuantize(q.unsqueeze(1), grids[^1], quantize).flatten().masked_fill_(pruned, 0);
+                    q = Quantizer.FakeQuantize(q.unsqueeze(1), grids[^1], quantize).flatten().masked_fill_(pruned, HeldScalars.Of(0));
 
                 Q1[.., i].copy_(q);
                 var err1 = (w - q) / d;
@@ -114,7 +117,7 @@ public static class SparseGpt
             Wf[.., i1..i2].copy_(Q1);
             Mask[.., i1..i2].copy_(mask1);
             // (w − q)² / d² is err1², so the reference's Losses1 need not be kept separately.
-            Losses.add_(Err1.square().sum() / 2);
+            Losses.add_((Err1 * Err1).sum() / 2);
             Wf[.., i2..].sub_(Err1.matmul(Hinv[i1..i2, i2..]));
         }
 
@@ -128,7 +131,7 @@ public static class SparseGpt
     static Tensor UnstructuredMask(Tensor W1, Tensor d1, double sparsity)
     {
         if (sparsity == 0) return zeros_like(W1, ScalarType.Bool);
-        var tmp = W1.square() / d1.square().reshape(1, -1);
+        var tmp = W1 * W1 / (d1 * d1).reshape(1, -1);
         long k = (long)(tmp.numel() * sparsity);
         if (k >= tmp.numel()) return ones_like(W1, ScalarType.Bool);
         var thresh = tmp.flatten().kthvalue(k + 1, 0).values;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using static TorchSharp.torch;
+using Kit.Runtime;
 
 namespace Kit.Quantization;
 
@@ -26,7 +27,7 @@ public static class Wanda
         var dtype = W.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
         var norms = inputNormsSquared.to(W.device).to_type(dtype).sqrt().reshape(1, -1);
         var mask = SparsityMasks.Lowest(W.to_type(dtype).abs() * norms, pattern, perRow: true);
-        var weight = W.masked_fill(mask, 0);
+        var weight = W.masked_fill(mask, HeldScalars.Of(0));
         return new SparsityResult(weight, mask, null, double.NaN, 0, watch.Elapsed).MoveToOuterDisposeScope();
     }
 }
