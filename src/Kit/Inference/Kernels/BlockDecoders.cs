@@ -127,7 +127,7 @@ internal readonly unsafe struct Int8Decoder : IBlockDecoder
 /// <summary>How many activation rows one pass over a weight row serves: the kernels are specialised per count.</summary>
 internal interface ITile
 {
-    /// <summary>Activation rows in the tile (1–4).</summary>
+    /// <summary>Activation rows in the tile (1–4, and 8 for the integer kernels).</summary>
     static abstract int Count { get; }
 }
 
@@ -135,3 +135,4 @@ internal readonly struct OneRow : ITile { public static int Count => 1; }
 internal readonly struct TwoRows : ITile { public static int Count => 2; }
 internal readonly struct ThreeRows : ITile { public static int Count => 3; }
 internal readonly struct FourRows : ITile { public static int Count => 4; }
+internal readonly struct EightRows : ITile { public static int Count => 8; }

@@ -25,6 +25,10 @@ internal static unsafe class IntegerDotKernel
     const int ActivationBlockRows = 64;
     // Bytes of packed weight rows per block.
     const int WeightBlockBytes = 128 << 10;
+    // Tiles of eight activation rows decode each weight pair once for eight rows: their accumulators and the decoded
+    // weights need AVX-512's 32 vector registers (ymm16–31 under EVEX); with 16 they would spill. They are used where
+    // eight rows of activation codes and scales fit this much of L1 (2048 columns: 24 KiB; 5632: 66 KiB, so four).
+    const int L1TileBytes = 32 << 10;
 
     /// <summary>
     /// Rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) of y [batch, w.Rows]. The AVX-512 path
@@ -49,25 +53,30 @@ internal static unsafe class IntegerDotKernel
         where TDecoder : struct, IBlockDecoder where TDot : struct, IDot
     {
         // Many rows of x (prefill) run in blocks: a block of weight rows (kept in L2) over a block of activation rows
-        // (also kept in L2), so that neither is streamed from memory once per row of the other.
+        // (also kept in L2), so that neither is streamed from memory once per row of the other. Within them a tile of
+        // activation rows stays in L1 while the block's weight rows pass it.
         int blockRows = Math.Max(1, WeightBlockBytes / w.RowBytes);
+        int activationRowBytes = QuantizedActivations.RowCodes(w.PaddedColumns) + QuantizedActivations.RowScales(w.PaddedColumns) * sizeof(float);
+        bool eight = Avx512F.IsSupported && 8 * activationRowBytes <= L1TileBytes;
         for (int rb = rowStart; rb < rowEnd; rb += blockRows)
         {
             int rbEnd = Math.Min(rowEnd, rb + blockRows);
             for (int tb = 0; tb < batch; tb += ActivationBlockRows)
             {
                 int tbEnd = Math.Min(batch, tb + ActivationBlockRows);
+                int t = tb;
+                if (eight)
+                    for (; t + 8 <= tbEnd; t += 8)
+                        for (int r = rb; r < rbEnd; r++) Row<TDecoder, TDot, EightRows>(w, r, x, t, y);
+                for (; t + 4 <= tbEnd; t += 4)
+                    for (int r = rb; r < rbEnd; r++) Row<TDecoder, TDot, FourRows>(w, r, x, t, y);
                 for (int r = rb; r < rbEnd; r++)
-                {
-                    int t = tb;
-                    for (; t + 4 <= tbEnd; t += 4) Row<TDecoder, TDot, FourRows>(w, r, x, t, y);
                     switch (tbEnd - t)
                     {
                         case 3: Row<TDecoder, TDot, ThreeRows>(w, r, x, t, y); break;
                         case 2: Row<TDecoder, TDot, TwoRows>(w, r, x, t, y); break;
                         case 1: Row<TDecoder, TDot, OneRow>(w, r, x, t, y); break;
                     }
-                }
             }
         }
     }
@@ -84,7 +93,7 @@ internal static unsafe class IntegerDotKernel
         byte* wb = w.Data + (long)r * w.RowBytes;
         sbyte* qb = x.Codes + (long)t * rowCodes;
         float* sb = x.Scales + (long)t * rowScales;
-        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
         int g = -1, groupEnd = 0, block = 0;
         var scale = Vector256<float>.Zero;
         for (; block + 2 <= blocks; block += 2)
@@ -98,7 +107,7 @@ internal static unsafe class IntegerDotKernel
                 scale = Vector256.Create(Vector128.Create(scales[firstGroup]), Vector128.Create(scales[g]));
             }
             Sse.Prefetch0(wb + PrefetchBytes);
-            Pair<TDecoder, TDot, TTile>(wb, single: false, qb, rowCodes, sb, rowScales, scale, ref c0, ref c1, ref c2, ref c3);
+            Pair<TDecoder, TDot, TTile>(wb, single: false, qb, rowCodes, sb, rowScales, scale, ref c0, ref c1, ref c2, ref c3, ref c4, ref c5, ref c6, ref c7);
             wb += 2 * TDecoder.BlockBytes;
             qb += 2 * PackedLayout.BlockColumns;
             sb += 8;
@@ -106,7 +115,7 @@ internal static unsafe class IntegerDotKernel
         if (block < blocks)
         {
             NextGroup(w, block, ref g, ref groupEnd);
-            Pair<TDecoder, TDot, TTile>(wb, single: true, qb, rowCodes, sb, rowScales, Vector256.Create(scales[g]), ref c0, ref c1, ref c2, ref c3);
+            Pair<TDecoder, TDot, TTile>(wb, single: true, qb, rowCodes, sb, rowScales, Vector256.Create(scales[g]), ref c0, ref c1, ref c2, ref c3, ref c4, ref c5, ref c6, ref c7);
         }
         long n = w.Rows;
         float* yt = y + t * n + r;
@@ -114,6 +123,10 @@ internal static unsafe class IntegerDotKernel
         if (TTile.Count > 1) yt[n] = Vector256.Sum(c1) - ZeroTerm(w, r, x, t + 1, vector: true);
         if (TTile.Count > 2) yt[2 * n] = Vector256.Sum(c2) - ZeroTerm(w, r, x, t + 2, vector: true);
         if (TTile.Count > 3) yt[3 * n] = Vector256.Sum(c3) - ZeroTerm(w, r, x, t + 3, vector: true);
+        if (TTile.Count > 4) yt[4 * n] = Vector256.Sum(c4) - ZeroTerm(w, r, x, t + 4, vector: true);
+        if (TTile.Count > 5) yt[5 * n] = Vector256.Sum(c5) - ZeroTerm(w, r, x, t + 5, vector: true);
+        if (TTile.Count > 6) yt[6 * n] = Vector256.Sum(c6) - ZeroTerm(w, r, x, t + 6, vector: true);
+        if (TTile.Count > 7) yt[7 * n] = Vector256.Sum(c7) - ZeroTerm(w, r, x, t + 7, vector: true);
     }
 
     // Moves g to the group of block (groups without columns own no blocks).
@@ -127,7 +140,8 @@ internal static unsafe class IntegerDotKernel
     // sb + i · rowScales): c += int32 partial sums · sw · sx, lanes 0–3 the first block's, 4–7 the second's.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Pair<TDecoder, TDot, TTile>(byte* wb, bool single, sbyte* qb, int rowCodes, float* sb, int rowScales, Vector256<float> scale,
-        ref Vector256<float> c0, ref Vector256<float> c1, ref Vector256<float> c2, ref Vector256<float> c3)
+        ref Vector256<float> c0, ref Vector256<float> c1, ref Vector256<float> c2, ref Vector256<float> c3,
+        ref Vector256<float> c4, ref Vector256<float> c5, ref Vector256<float> c6, ref Vector256<float> c7)
         where TDecoder : struct, IBlockDecoder where TDot : struct, IDot where TTile : struct, ITile
     {
         TDecoder.Pair(wb, single, out var low, out var high, out var lowSigns, out var highSigns);
@@ -135,6 +149,10 @@ internal static unsafe class IntegerDotKernel
         if (TTile.Count > 1) c1 = Fma.MultiplyAdd(Dot<TDecoder, TDot>(low, high, lowSigns, highSigns, qb + rowCodes), scale * Avx.LoadVector256(sb + rowScales), c1);
         if (TTile.Count > 2) c2 = Fma.MultiplyAdd(Dot<TDecoder, TDot>(low, high, lowSigns, highSigns, qb + 2L * rowCodes), scale * Avx.LoadVector256(sb + 2L * rowScales), c2);
         if (TTile.Count > 3) c3 = Fma.MultiplyAdd(Dot<TDecoder, TDot>(low, high, lowSigns, highSigns, qb + 3L * rowCodes), scale * Avx.LoadVector256(sb + 3L * rowScales), c3);
+        if (TTile.Count > 4) c4 = Fma.MultiplyAdd(Dot<TDecoder, TDot>(low, high, lowSigns, highSigns, qb + 4L * rowCodes), scale * Avx.LoadVector256(sb + 4L * rowScales), c4);
+        if (TTile.Count > 5) c5 = Fma.MultiplyAdd(Dot<TDecoder, TDot>(low, high, lowSigns, highSigns, qb + 5L * rowCodes), scale * Avx.LoadVector256(sb + 5L * rowScales), c5);
+        if (TTile.Count > 6) c6 = Fma.MultiplyAdd(Dot<TDecoder, TDot>(low, high, lowSigns, highSigns, qb + 6L * rowCodes), scale * Avx.LoadVector256(sb + 6L * rowScales), c6);
+        if (TTile.Count > 7) c7 = Fma.MultiplyAdd(Dot<TDecoder, TDot>(low, high, lowSigns, highSigns, qb + 7L * rowCodes), scale * Avx.LoadVector256(sb + 7L * rowScales), c7);
     }
 
     // Eight int32 sums of eight products each (|sum| ≤ 8 · 128 · 127), exact in float32.

@@ -84,6 +84,32 @@ public sealed class QuantizedMatmulTests
         }
     }
 
+    // Continuous batching promises each sequence the tokens it gets alone: every tile size (8, 4, 3, 2, 1 rows) and
+    // loop order must sum a row of x in the same order. 2048 columns take tiles of eight, 5632 of four.
+    [Theory]
+    [InlineData(4, 2048)]
+    [InlineData(8, 2048)]
+    [InlineData(4, 5632)]
+    public void A_row_in_a_batch_gets_bit_for_bit_what_it_gets_alone(int bits, int columns)
+    {
+        const int rows = 40;
+        var args = (bits == 4 ? QuantizationPresets.W4A16 : QuantizationPresets.W8A16) with { GroupSize = 128 };
+        using var q = KernelTestData.Weight(rows, columns, args, seed: 5);
+        using var packed = PackedWeight.From(q);
+        foreach (int batch in new[] { 3, 8, 13, 21 })
+        {
+            var x = KernelTestData.Activations(batch, columns, seed: batch);
+            var together = new float[batch * rows];
+            QuantizedMatmul.Multiply(packed, x, batch, together, KernelActivations.Int8PerBlock);
+            for (int b = 0; b < batch; b++)
+            {
+                var alone = new float[rows];
+                QuantizedMatmul.Multiply(packed, x.AsSpan(b * columns, columns), 1, alone, KernelActivations.Int8PerBlock);
+                Assert.Equal(alone, together.AsSpan(b * rows, rows).ToArray());
+            }
+        }
+    }
+
     [Fact]
     public void Multiply_rejects_wrong_lengths_and_int8_activations_on_int4_weights()
     {
