@@ -6,7 +6,7 @@ namespace Kit.Inference.Kernels;
 
 /// <summary>
 /// y [rows, out] = x [rows, in] · Wᵀ for a dense float32 W [out, in] and a few rows of x (decode steps): every
-/// weight row is read from memory once per call and multiplied with up to four rows of x while it is in L1.
+/// weight row is read from memory once per call and multiplied with up to eight rows of x (four without AVX-512) while it is in L1.
 /// libtorch's GEMM copies (packs) the whole of W on every call with more than one row, which for the output head
 /// of a 32,000-token vocabulary cost more than reading it (docs/BENCHMARKS.md, "Serving").
 /// </summary>
@@ -52,11 +52,13 @@ public static unsafe class DenseSkinnyMatmul
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Rows(float* w, int n, int k, float* x, int rows, float* y, int rowStart, int rowEnd, KernelPath path)
     {
-        var sums = stackalloc float[4];
+        var sums = stackalloc float[8];
         for (int r = rowStart; r < rowEnd; r++)
         {
             float* wr = w + (long)r * k;
             int t = 0;
+            if (path == KernelPath.Avx512)
+                for (; t + 8 <= rows; t += 8) Row<EightRows>(wr, k, x + (long)t * k, y + (long)t * n + r, n, sums, path);
             for (; t + 4 <= rows; t += 4) Row<FourRows>(wr, k, x + (long)t * k, y + (long)t * n + r, n, sums, path);
             switch (rows - t)
             {
@@ -74,6 +76,7 @@ public static unsafe class DenseSkinnyMatmul
     {
         int c = path switch
         {
+            KernelPath.Avx512 when TTile.Count == 8 => EightSums512(w, k, x, sums),
             KernelPath.Avx512 => Vector512Sums<TTile>(w, k, x, sums),
             KernelPath.Avx2 => Vector256Sums<TTile>(w, k, x, sums),
             _ => ScalarSums<TTile>(sums),
@@ -130,6 +133,50 @@ public static unsafe class DenseSkinnyMatmul
         if (TTile.Count > 1) sums[1] = Vector512.Sum(a1 + b1);
         if (TTile.Count > 2) sums[2] = Vector512.Sum(a2 + b2);
         if (TTile.Count > 3) sums[3] = Vector512.Sum(a3 + b3);
+        return c;
+    }
+
+    // Eight rows of x against one weight row: the weight is loaded once for all of them, with the accumulators of
+    // Vector512Sums (16 of AVX-512's 32 registers).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static int EightSums512(float* w, int k, float* x, float* sums)
+    {
+        Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
+        Vector512<float> a4 = default, b4 = default, a5 = default, b5 = default, a6 = default, b6 = default, a7 = default, b7 = default;
+        long k2 = 2L * k, k3 = 3L * k, k4 = 4L * k, k5 = 5L * k, k6 = 6L * k, k7 = 7L * k;
+        int c = 0;
+        for (; c + 32 <= k; c += 32)
+        {
+            Sse.Prefetch0(w + c + Ahead);
+            Sse.Prefetch0(w + c + Ahead + 16);
+            var w0 = Vector512.Load(w + c);
+            var w1 = Vector512.Load(w + c + 16);
+            float* xr = x + c;
+            a0 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr), a0);
+            b0 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + 16), b0);
+            a1 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr + k), a1);
+            b1 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + k + 16), b1);
+            a2 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr + k2), a2);
+            b2 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + k2 + 16), b2);
+            a3 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr + k3), a3);
+            b3 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + k3 + 16), b3);
+            a4 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr + k4), a4);
+            b4 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + k4 + 16), b4);
+            a5 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr + k5), a5);
+            b5 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + k5 + 16), b5);
+            a6 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr + k6), a6);
+            b6 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + k6 + 16), b6);
+            a7 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr + k7), a7);
+            b7 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + k7 + 16), b7);
+        }
+        sums[0] = Vector512.Sum(a0 + b0);
+        sums[1] = Vector512.Sum(a1 + b1);
+        sums[2] = Vector512.Sum(a2 + b2);
+        sums[3] = Vector512.Sum(a3 + b3);
+        sums[4] = Vector512.Sum(a4 + b4);
+        sums[5] = Vector512.Sum(a5 + b5);
+        sums[6] = Vector512.Sum(a6 + b6);
+        sums[7] = Vector512.Sum(a7 + b7);
         return c;
     }
 
