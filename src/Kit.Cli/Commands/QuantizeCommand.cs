@@ -35,13 +35,14 @@ internal static class QuantizeCommand
         var output = new Option<string>("--out") { Description = "Folder for the compressed model (a .gguf file with --format gguf)", Required = true };
         var format = new Option<string>("--format") { Description = "compressed-tensors (vLLM), dense, or gguf (llama.cpp)", DefaultValueFactory = _ => "compressed-tensors" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace --out if it exists (only once the new model is complete)" };
+        var resume = new Option<bool>("--resume") { Description = "Continue a killed run from the last layer it finished (kept in OUT.partial); same model, recipe and calibration" };
         var conditionNumber = new Option<bool>("--condition-number") { Description = "Report each Hessian's condition number (a float64 eigen-decomposition per input: slow for wide layers)" };
         var device = CliSupport.DeviceOption();
         var json = CliSupport.JsonOption();
         var command = new Command("quantize", "Compress a model with RTN, GPTQ, SparseGPT, magnitude or Wanda, layer by layer")
         {
             model, recipeFile, method, scheme, bits, groupSize, observer, sparsity, pattern, actOrder, damping, blockSize, ignore,
-            calibration, samples, seqLen, seed, output, format, overwrite, conditionNumber, device, json,
+            calibration, samples, seqLen, seed, output, format, overwrite, resume, conditionNumber, device, json,
         };
         command.SetAction(r => CliSupport.Run(() =>
         {
@@ -59,7 +60,7 @@ internal static class QuantizeCommand
                 "gguf" => SaveFormat.Gguf,
                 var other => throw new ArgumentException($"unknown format '{other}' (use compressed-tensors, dense or gguf)"),
             };
-            var sequential = new SequentialOptions { Device = r.GetValue(device)!, Overwrite = r.GetValue(overwrite), HessianConditionNumbers = r.GetValue(conditionNumber) };
+            var sequential = new SequentialOptions { Device = r.GetValue(device)!, Overwrite = r.GetValue(overwrite), Resume = r.GetValue(resume), HessianConditionNumbers = r.GetValue(conditionNumber) };
             var report = asJson
                 ? ModelExport.CompressAndSave(r.GetValue(model)!, r.GetValue(output)!, saveFormat, recipe, request, sequential)
                 : TerminalProgress.StandardError().Run(scope =>

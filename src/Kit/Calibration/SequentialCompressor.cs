@@ -53,22 +53,26 @@ public static class SequentialCompressor
         // The solvers round scales to the dtype the checkpoint keeps them in (both formats save the model's dtype),
         // so that what they compensate for is what gets served; the recipe as given is what the report and config record.
         var solverRecipe = recipe.Weights is null ? recipe : recipe with { Weights = recipe.Weights with { ScaleDType = StorageDType(config) } };
-        string staging = outputFolder.TrimEnd('/', '\\') + ".partial-" + Guid.NewGuid().ToString("N")[..8];
-        Directory.CreateDirectory(staging);
-        var reports = new List<ModuleReport>();
+        if (options.Resume && options.QuantizedWeightSink is not null)
+            throw new ArgumentException("a run that hands its quantized weights to a sink (GGUF export) cannot resume: earlier layers' codes are not kept");
+        string staging = StagedRun.StagingFolder(outputFolder);
+        string fingerprint = StagedRun.FingerprintOf(modelFolder, recipe, samples, options);
+        var resumed = OpenStaging(staging, fingerprint, options, config.NumHiddenLayers);
+        var reports = resumed?.Modules ?? new List<ModuleReport>();
         var peak = new PeakMemory();
         try
         {
             using var checkpoint = SafetensorsCheckpoint.Open(modelFolder);
             int shards = config.NumHiddenLayers + 1;
-            var weightMap = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            var weightMap = resumed?.WeightMap ?? new SortedDictionary<string, string>(StringComparer.Ordinal);
             using var _ = no_grad();
-            using (var hidden = Embed(checkpoint, samples, dtype, device))
+            int first = resumed?.FinishedLayers ?? 0;
+            using (var hidden = resumed?.Activations is not null ? resumed.LoadActivations(staging, dtype, device) : Embed(checkpoint, samples, dtype, device))
             {
                 var rope = new RotaryEmbedding(config, device);
                 using var positions = arange(seqLen, ScalarType.Int64, device).unsqueeze(0);
                 using var mask = CausalLM.AttentionMask(config, ones(1, seqLen, ScalarType.Int64, device), 0, seqLen, dtype);
-                for (int i = 0; i < config.NumHiddenLayers; i++)
+                for (int i = first; i < config.NumHiddenLayers; i++)
                 {
                     progress?.Report(new CompressionProgress(i, config.NumHiddenLayers, null, null));
                     // The previous layer's tensors are freed by now; glibc keeps freed heap memory, so it is handed
@@ -93,6 +97,8 @@ public static class SequentialCompressor
                         var dense = layer.named_parameters().Select(p => (Name: prefix + p.name, Tensor: (Tensor)p.parameter))
                             .Where(p => !quantized.ContainsKey(p.Name[..p.Name.LastIndexOf('.')]) || !p.Name.EndsWith(".weight", StringComparison.Ordinal));
                         WriteShard(staging, shard, dense, checkpoint, weightMap, writer?.LayerTensors(quantized));
+                        new StagedRun(fingerprint, i + 1, clock.Elapsed.TotalSeconds + (resumed?.Seconds ?? 0), reports, weightMap,
+                            batches.Count == 0 ? null : StagedRun.ActivationsFile(i + 1)).Write(staging, batches.Count == 0 ? null : hidden);
                     }
                     finally
                     {
@@ -109,7 +115,9 @@ public static class SequentialCompressor
             if (writer is not null)
                 CompressedTensorsWriter.WriteQuantizationConfig(Path.Combine(staging, "config.json"), writer.Config.ToJson());
 
-            var report = new CompressionReport(recipe, reports, samples.Count, seqLen, clock.Elapsed.TotalSeconds,
+            File.Delete(Path.Combine(staging, StagedRun.FileName));
+            foreach (var activations in Directory.GetFiles(staging, "activations-*.safetensors")) File.Delete(activations);
+            var report = new CompressionReport(recipe, reports, samples.Count, seqLen, clock.Elapsed.TotalSeconds + (resumed?.Seconds ?? 0),
                 peak.AnonymousBytes, Process.GetCurrentProcess().PeakWorkingSet64, Path.GetFullPath(outputFolder));
             File.WriteAllText(Path.Combine(staging, "kit_compression.json"), JsonSerializer.Serialize(report, ReportJson));
             Publish(staging, outputFolder);
@@ -120,6 +128,31 @@ public static class SequentialCompressor
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
             throw;
         }
+    }
+
+    // The staging folder of an earlier run is continued only when asked and only if that run had the same inputs;
+    // otherwise it is left alone, since it may hold hours of work (or belong to a run still going).
+    static StagedRun? OpenStaging(string staging, string fingerprint, SequentialOptions options, int layers)
+    {
+        if (!Directory.Exists(staging))
+        {
+            Directory.CreateDirectory(staging);
+            return null;
+        }
+        var run = StagedRun.Read(staging);
+        if (!options.Resume)
+            throw new IOException($"{staging} holds an unfinished run ({run?.FinishedLayers ?? 0} of {layers} layers finished): " +
+                "continue it with --resume (the same model, recipe and calibration), or delete the folder to start again");
+        if (run is null)
+        {
+            Directory.Delete(staging, recursive: true);
+            Directory.CreateDirectory(staging);
+            return null;
+        }
+        if (run.Fingerprint != fingerprint)
+            throw new IOException($"{staging} was staged by a run with another model, recipe, calibration data or options; " +
+                "resume with the same ones, or delete the folder to start again");
+        return run;
     }
 
     static void CompressGroup(DecoderLayer layer, int index, string prefix, string[] group, CompressionRecipe recipe, Batches batches,

@@ -36,4 +36,9 @@ public sealed record SequentialOptions
     public OutputFormat Format { get; init; } = OutputFormat.CompressedTensors;
     /// <summary>Replace an existing output folder (it is only removed once the new one is complete).</summary>
     public bool Overwrite { get; init; }
+    /// <summary>
+    /// Continue a run that was killed, from the last layer it finished (kept in the output's <c>.partial</c> staging
+    /// folder with the activations after it). Without it, a staging folder left by another run is an error.
+    /// </summary>
+    public bool Resume { get; init; }
 }

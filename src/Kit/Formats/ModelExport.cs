@@ -31,6 +31,8 @@ public static class ModelExport
 
         if (File.Exists(output) && !options.Overwrite)
             throw new IOException($"{output} already exists; choose another --out or allow overwriting");
+        if (options.Resume)
+            throw new ArgumentException("a GGUF export cannot resume: it keeps every layer's codes in memory until the file is written; write compressed-tensors (the default) or dense to use --resume");
         string folder = output + ".partial-" + Guid.NewGuid().ToString("N")[..8];
         try
         {

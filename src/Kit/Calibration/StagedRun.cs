@@ -1,0 +1,98 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Kit.Models.Safetensors;
+using Kit.Quantization;
+using static TorchSharp.torch;
+
+namespace Kit.Calibration;
+
+/// <summary>
+/// What a layer-by-layer run has finished, kept in its staging folder (<c>OUT.partial</c>) so that a killed run can
+/// continue where it stopped (<c>kit quantize --resume</c>): a fingerprint of everything that decides the result,
+/// the number of finished layers, their module reports and shards, and the calibration activations after the last of
+/// them. After each layer the shard is written first, then the activations, then this record, each under a temporary
+/// name and renamed into place, so the record never names a file that is not complete. The output folder itself
+/// only appears, complete, when the run ends (<see cref="SequentialCompressor"/>).
+/// </summary>
+/// <param name="Fingerprint">Hash of the model, recipe, calibration tokens and options (<see cref="FingerprintOf"/>).</param>
+/// <param name="FinishedLayers">Decoder layers finished and written.</param>
+/// <param name="Seconds">Compute time spent on them, over every attempt.</param>
+/// <param name="Modules">Their module reports.</param>
+/// <param name="WeightMap">Tensor name → shard for the shards written.</param>
+/// <param name="Activations">File in the staging folder with the activations after the last finished layer; null for a run without calibration data.</param>
+internal sealed record StagedRun(string Fingerprint, int FinishedLayers, double Seconds, List<ModuleReport> Modules,
+    SortedDictionary<string, string> WeightMap, string? Activations)
+{
+    /// <summary>The record's file name in the staging folder.</summary>
+    public const string FileName = "kit_progress.json";
+    const string ActivationsName = "hidden";
+
+    /// <summary>The staging folder of a run writing <paramref name="outputFolder"/>.</summary>
+    public static string StagingFolder(string outputFolder) => outputFolder.TrimEnd('/', '\\') + ".partial";
+
+    /// <summary>The record in <paramref name="staging"/>, or null when no layer has finished there.</summary>
+    /// <exception cref="InvalidDataException">The record is unreadable or names a missing file.</exception>
+    public static StagedRun? Read(string staging)
+    {
+        string path = Path.Combine(staging, FileName);
+        if (!File.Exists(path)) return null;
+        StagedRun run;
+        try { run = JsonSerializer.Deserialize<StagedRun>(File.ReadAllText(path), Json) ?? throw new JsonException("empty"); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not a readable record of finished layers ({e.Message}); delete {staging} to start again", e); }
+        foreach (var file in run.WeightMap.Values.Distinct().Concat(run.Activations is null ? [] : [run.Activations]))
+            if (!File.Exists(Path.Combine(staging, file)))
+                throw new InvalidDataException($"{path} names {file}, which is missing from {staging}; delete the folder to start again");
+        return run;
+    }
+
+    /// <summary>Writes the activations after layer <see cref="FinishedLayers"/> (when the run has them) and then this record, each atomically; removes older activations.</summary>
+    public void Write(string staging, Tensor? hidden)
+    {
+        if (Activations is not null && hidden is not null)
+        {
+            string activations = Path.Combine(staging, Activations);
+            SafetensorsWriter.Write(activations + ".tmp", new[] { new SafetensorsEntry(ActivationsName, hidden) });
+            File.Move(activations + ".tmp", activations, overwrite: true);
+        }
+        string record = Path.Combine(staging, FileName);
+        File.WriteAllText(record + ".tmp", JsonSerializer.Serialize(this, Json));
+        File.Move(record + ".tmp", record, overwrite: true);
+        foreach (var old in Directory.GetFiles(staging, "activations-*.safetensors"))
+            if (Path.GetFileName(old) != Activations) File.Delete(old);
+    }
+
+    /// <summary>The activations file name after <paramref name="finishedLayers"/> layers.</summary>
+    public static string ActivationsFile(int finishedLayers) => $"activations-{finishedLayers:D5}.safetensors";
+
+    /// <summary>The activations saved with this record, in <paramref name="dtype"/> on <paramref name="device"/>.</summary>
+    public Tensor LoadActivations(string staging, ScalarType dtype, Device device)
+    {
+        using var file = SafetensorsFile.Open(Path.Combine(staging, Activations ?? throw new InvalidOperationException("this run has no activations")));
+        return file.Load(ActivationsName, dtype, device);
+    }
+
+    /// <summary>
+    /// A hash of what decides a run's result: the model folder and its weight files' sizes, the recipe, the calibration
+    /// token ids, and the options that change the numbers or the files (format, dtypes, device, batch size).
+    /// </summary>
+    public static string FingerprintOf(string modelFolder, CompressionRecipe recipe, IReadOnlyList<int[]> samples, SequentialOptions options)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        string folder = Path.GetFullPath(modelFolder);
+        var weights = Directory.GetFiles(folder, "*.safetensors").Order(StringComparer.Ordinal).Select(f => $"{Path.GetFileName(f)}:{new FileInfo(f).Length}");
+        string settings = string.Join('\n', folder, string.Join(',', weights), JsonSerializer.Serialize(recipe, Json),
+            options.Format, options.ComputeDType, options.HessianDType, options.Device, options.BatchSize, samples.Count);
+        hash.AppendData(Encoding.UTF8.GetBytes(settings));
+        foreach (var sample in samples) hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(sample.AsSpan()));
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+
+    static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+        IncludeFields = true,
+    };
+}
