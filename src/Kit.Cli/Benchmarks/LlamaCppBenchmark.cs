@@ -1,3 +1,4 @@
+using Kit.Runtime;
 using System.Diagnostics;
 using Kit.Benchmarks;
 using LLama;
@@ -56,7 +57,7 @@ public static class LlamaCppBenchmark
             log?.Invoke($"llama.cpp {Path.GetFileName(gguf)}: run {r + 1}/{repeats}: first token {first:F0} ms, decode {(newTokens - 1) / ((total - first) / 1000):F2} tok/s");
         }
         return new LlamaCppBenchmarkResult(gguf, threads, promptTokens, newTokens, repeats, new FileInfo(gguf).Length,
-            DecodeTimings.FromRuns(runs, 1, newTokens), ProcessMemory.LoadAverage());
+            DecodeTimings.FromRuns(runs, 1, newTokens), MachineLoad.OneMinuteAverage());
     }
 
     /// <summary>One run from an empty cache; returns when the first and the last token came, in ms.</summary>

@@ -1,3 +1,4 @@
+using Kit.Runtime;
 using System.CommandLine;
 using Kit.Benchmarks;
 using Kit.Evaluation.Results;
@@ -267,7 +268,7 @@ internal static class BenchCommand
         if (llama != null)
             Console.WriteLine($"| llama.cpp {llama.Gguf} | gguf | – | {MiB(llama.DiskBytes)} | – | – | {llama.Timings.TimeToFirstTokenMs.ToString("F0")} | " +
                 $"{llama.Timings.DecodeTokensPerSecond.ToString("F2")} | {llama.Timings.DecodeTokensPerSecond.Median / baseline:F2}× | 1.00× | – |");
-        Console.WriteLine($"load average at the end: {ProcessMemory.LoadAverage():F2}");
+        Console.WriteLine($"load average at the end: {MachineLoad.OneMinuteAverage():F2}");
     }
 
     static Command Gptq()
@@ -341,7 +342,7 @@ internal static class BenchCommand
     static void Print(KernelBenchmarkResult x)
     {
         double baseline = x.Timings.Single(t => t.Name == KernelBenchmark.Baseline).Seconds;
-        Console.WriteLine($"{x.Rows}×{x.Columns}, batch {x.Batch}, {x.InstructionSet}, bandwidth {x.MemoryBandwidthGBps:F1} GB/s, load average {ProcessMemory.LoadAverage():F2}");
+        Console.WriteLine($"{x.Rows}×{x.Columns}, batch {x.Batch}, {x.InstructionSet}, bandwidth {x.MemoryBandwidthGBps:F1} GB/s, load average {MachineLoad.OneMinuteAverage():F2}");
         Console.WriteLine("| kernel | ms | GB/s of weight | of bandwidth | GFLOP/s | speed ÷ int4 float32 |");
         Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
         foreach (var t in x.Timings)

@@ -28,12 +28,12 @@ public static class InferenceBenchmark
         // the freed managed heap back to the system before the peak is reset.
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         ProcessMemory.ResetPeak();
-        long baselineAnonymous = ProcessMemory.AnonymousResidentBytes();
+        long baselineAnonymous = ProcessMemory.AnonymousBytes();
         var clock = Stopwatch.StartNew();
         using var gpu = KitDevice.Parse(o.Device).type == TorchSharp.DeviceType.CUDA ? new PeakSampler(GpuMemory.ProcessBytes, TimeSpan.FromMilliseconds(100)) : null;
         using var lm = LanguageModel.Load(o.Model, new ModelLoadOptions { Device = o.Device, DType = o.DType });
         double loadSeconds = clock.Elapsed.TotalSeconds;
-        long peakAnonymous = ProcessMemory.AnonymousResidentBytes();
+        long peakAnonymous = ProcessMemory.AnonymousBytes();
         log?.Invoke($"{o.Model}: loaded in {loadSeconds:F1} s, {lm.Model.WeightBytes / 1048576.0:F0} MiB of weights");
 
         var prompts = RandomPrompts(lm.Config.VocabSize, o.Batch, o.PromptTokens, o.Seed);
@@ -46,7 +46,7 @@ public static class InferenceBenchmark
             if (generated.Any(g => g.TokenIds.Count != o.NewTokens))
                 throw new InvalidOperationException($"{o.Model}: a run stopped before {o.NewTokens} tokens");
             runs.Add((generated.Max(g => g.TimeToFirstTokenMs), generated.Max(g => g.TotalMs)));
-            peakAnonymous = Math.Max(peakAnonymous, ProcessMemory.AnonymousResidentBytes());
+            peakAnonymous = Math.Max(peakAnonymous, ProcessMemory.AnonymousBytes());
             var (first, total) = runs[^1];
             log?.Invoke($"{o.Model}: run {r + 1}/{o.Repeats}: first token {first:F0} ms, decode {(o.NewTokens - 1) / ((total - first) / 1000):F2} tok/s");
         }
@@ -58,7 +58,7 @@ public static class InferenceBenchmark
             TorchSharp.torch.get_num_threads(), lm.Model.DecoderLinears().Count(l => l.Module is QuantizedLinear),
             o.Batch, o.PromptTokens, o.NewTokens, o.Repeats, loadSeconds, timings,
             lm.Model.WeightBytes, streamed, DiskBytes(o.Model, lm.Folder), ProcessMemory.PeakResidentBytes(), peakAnonymous, baselineAnonymous,
-            bandwidth, floor, timings.DecodeTokensPerSecond.Median / floor, ProcessMemory.LoadAverage(), gpu?.Peak);
+            bandwidth, floor, timings.DecodeTokensPerSecond.Median / floor, MachineLoad.OneMinuteAverage(), gpu?.Peak);
     }
 
     /// <summary><paramref name="batch"/> prompts of <paramref name="tokens"/> ids drawn uniformly from [0, vocab), reproducible from <paramref name="seed"/>.</summary>

@@ -1,3 +1,4 @@
+using Kit.Runtime;
 using Kit.Formats.Gguf;
 using Kit.Inference;
 using Kit.Models;
@@ -57,13 +58,13 @@ public static class SpeedSweep
             if (generated.Any(g => g.TokenIds.Count != o.NewTokens))
                 throw new InvalidOperationException($"{model}: a run stopped before {o.NewTokens} tokens");
             runs.Add((generated.Max(g => g.TimeToFirstTokenMs), generated.Max(g => g.TotalMs)));
-            peakAnonymous = Math.Max(peakAnonymous, ProcessMemory.AnonymousResidentBytes());
+            peakAnonymous = Math.Max(peakAnonymous, ProcessMemory.AnonymousBytes());
         }
         var timings = DecodeTimings.FromRuns(runs, batch, o.NewTokens);
         var prefillSpeed = Spread.Of(runs.Select(r => (double)batch * promptTokens / (r.FirstMs / 1000)));
         var (prefill, decode) = Roofline(lm.Model, batch, promptTokens, o.NewTokens, timings, machine);
         return new SpeedPoint(model, InferenceBenchmark.FormatOf(model, lm.Folder), batch, promptTokens, o.NewTokens, o.Repeats, timings, prefillSpeed,
-            ProcessMemory.PeakResidentBytes(), peakAnonymous, lm.Model.WeightBytes, lm.Config.ParameterCount, prefill, decode, ProcessMemory.LoadAverage());
+            ProcessMemory.PeakResidentBytes(), peakAnonymous, lm.Model.WeightBytes, lm.Config.ParameterCount, prefill, decode, MachineLoad.OneMinuteAverage());
     }
 
     /// <summary>

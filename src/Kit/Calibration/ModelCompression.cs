@@ -5,11 +5,6 @@ using Kit.Quantization;
 
 namespace Kit.Calibration;
 
-/// <summary>Where calibration data comes from and how much of it to use.</summary>
-/// <param name="Source">A text, JSON Lines or Parquet file, a folder of them, a hub dataset id, or "generated" (the model samples its own).</param>
-/// <param name="Options">Samples, sequence length and seed (llm-compressor's defaults, fitted to the model).</param>
-public sealed record CalibrationRequest(string Source, CalibrationOptions Options);
-
 /// <summary>
 /// One call from a model to its compressed copy: resolves the model (folder, hub id or "default"),
 /// draws calibration samples with its tokenizer, and runs the layer-by-layer pipeline.
