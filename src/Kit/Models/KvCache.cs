@@ -33,6 +33,20 @@ public sealed class LayerKvCache : IDisposable
         return (keys.narrow(2, 0, length), values.narrow(2, 0, length));
     }
 
+    /// <summary>
+    /// Makes room for <paramref name="t"/> more positions shaped like <paramref name="like"/> [1, kv_heads, t, head_dim]
+    /// and returns the whole buffers [1, kv_heads, capacity, head_dim], for a kernel that writes the new positions
+    /// itself; <see cref="Advance"/> then counts them.
+    /// </summary>
+    internal (Tensor Keys, Tensor Values) Reserve(Tensor like, long t)
+    {
+        if (length + t > Capacity) Grow(like, like, length + t);
+        return (keys!, values!);
+    }
+
+    /// <summary>Counts <paramref name="t"/> positions that a kernel wrote into the buffers <see cref="Reserve"/> returned.</summary>
+    internal void Advance(long t) => length += t;
+
     void Grow(Tensor k, Tensor v, long needed)
     {
         long capacity = Math.Max(needed, Math.Max(initialCapacity, 2 * Capacity));
