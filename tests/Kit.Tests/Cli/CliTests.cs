@@ -127,6 +127,7 @@ public sealed class QuantizeCliTests
     [InlineData("--method rtn --scheme W4A16 --group-size zero --out {o}", "--group-size must be")]
     [InlineData("--method gptq --scheme W4A16 --calibration /no/such.txt --out {o}", "/no/such.txt")]
     [InlineData("--method sparsegpt --sparsity 0.5 --pattern 2:4 --out {o}", "either --sparsity or --pattern")]
+    [InlineData("--method rtn --scheme W4A16 --group-size 32 --format gguf --resume --out {o}", "a GGUF export cannot resume")]
     public void Bad_quantize_options_fail_clearly_and_write_nothing(string options, string message)
     {
         var cwd = TestPaths.NewTempDir();
