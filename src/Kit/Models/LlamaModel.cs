@@ -2,7 +2,6 @@ using Kit.Models.Safetensors;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using Kit.Runtime;
 
 namespace Kit.Models;
 

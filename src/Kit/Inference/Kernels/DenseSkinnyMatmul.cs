@@ -76,7 +76,6 @@ public static unsafe class DenseSkinnyMatmul
     {
         int c = path switch
         {
-            KernelPath.Avx512 when TTile.Count == 8 => EightSums512(w, k, x, sums),
             KernelPath.Avx512 => Vector512Sums<TTile>(w, k, x, sums),
             KernelPath.Avx2 => Vector256Sums<TTile>(w, k, x, sums),
             _ => ScalarSums<TTile>(sums),
@@ -100,6 +99,7 @@ public static unsafe class DenseSkinnyMatmul
     static int Vector512Sums<TTile>(float* w, int k, float* x, float* sums) where TTile : struct, ITile
     {
         Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
+        Vector512<float> a4 = default, b4 = default, a5 = default, b5 = default, a6 = default, b6 = default, a7 = default, b7 = default;
         int c = 0;
         for (; c + 32 <= k; c += 32)
         {
@@ -110,74 +110,30 @@ public static unsafe class DenseSkinnyMatmul
             float* xr = x + c;
             a0 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr), a0);
             b0 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + 16), b0);
-            if (TTile.Count > 1)
-            {
-                xr += k;
-                a1 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr), a1);
-                b1 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + 16), b1);
-            }
-            if (TTile.Count > 2)
-            {
-                xr += k;
-                a2 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr), a2);
-                b2 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + 16), b2);
-            }
-            if (TTile.Count > 3)
-            {
-                xr += k;
-                a3 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr), a3);
-                b3 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + 16), b3);
-            }
+            if (TTile.Count > 1) Accumulate(w0, w1, xr += k, ref a1, ref b1);
+            if (TTile.Count > 2) Accumulate(w0, w1, xr += k, ref a2, ref b2);
+            if (TTile.Count > 3) Accumulate(w0, w1, xr += k, ref a3, ref b3);
+            if (TTile.Count > 4) Accumulate(w0, w1, xr += k, ref a4, ref b4);
+            if (TTile.Count > 5) Accumulate(w0, w1, xr += k, ref a5, ref b5);
+            if (TTile.Count > 6) Accumulate(w0, w1, xr += k, ref a6, ref b6);
+            if (TTile.Count > 7) Accumulate(w0, w1, xr += k, ref a7, ref b7);
         }
         sums[0] = Vector512.Sum(a0 + b0);
         if (TTile.Count > 1) sums[1] = Vector512.Sum(a1 + b1);
         if (TTile.Count > 2) sums[2] = Vector512.Sum(a2 + b2);
         if (TTile.Count > 3) sums[3] = Vector512.Sum(a3 + b3);
+        if (TTile.Count > 4) sums[4] = Vector512.Sum(a4 + b4);
+        if (TTile.Count > 5) sums[5] = Vector512.Sum(a5 + b5);
+        if (TTile.Count > 6) sums[6] = Vector512.Sum(a6 + b6);
+        if (TTile.Count > 7) sums[7] = Vector512.Sum(a7 + b7);
         return c;
     }
 
-    // Eight rows of x against one weight row: the weight is loaded once for all of them, with the accumulators of
-    // Vector512Sums (16 of AVX-512's 32 registers).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static int EightSums512(float* w, int k, float* x, float* sums)
+    static void Accumulate(Vector512<float> w0, Vector512<float> w1, float* x, ref Vector512<float> a, ref Vector512<float> b)
     {
-        Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
-        Vector512<float> a4 = default, b4 = default, a5 = default, b5 = default, a6 = default, b6 = default, a7 = default, b7 = default;
-        long k2 = 2L * k, k3 = 3L * k, k4 = 4L * k, k5 = 5L * k, k6 = 6L * k, k7 = 7L * k;
-        int c = 0;
-        for (; c + 32 <= k; c += 32)
-        {
-            Sse.Prefetch0(w + c + Ahead);
-            Sse.Prefetch0(w + c + Ahead + 16);
-            var w0 = Vector512.Load(w + c);
-            var w1 = Vector512.Load(w + c + 16);
-            float* xr = x + c;
-            a0 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr), a0);
-            b0 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + 16), b0);
-            a1 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr + k), a1);
-            b1 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + k + 16), b1);
-            a2 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr + k2), a2);
-            b2 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + k2 + 16), b2);
-            a3 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr + k3), a3);
-            b3 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + k3 + 16), b3);
-            a4 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr + k4), a4);
-            b4 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + k4 + 16), b4);
-            a5 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr + k5), a5);
-            b5 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + k5 + 16), b5);
-            a6 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr + k6), a6);
-            b6 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + k6 + 16), b6);
-            a7 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(xr + k7), a7);
-            b7 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(xr + k7 + 16), b7);
-        }
-        sums[0] = Vector512.Sum(a0 + b0);
-        sums[1] = Vector512.Sum(a1 + b1);
-        sums[2] = Vector512.Sum(a2 + b2);
-        sums[3] = Vector512.Sum(a3 + b3);
-        sums[4] = Vector512.Sum(a4 + b4);
-        sums[5] = Vector512.Sum(a5 + b5);
-        sums[6] = Vector512.Sum(a6 + b6);
-        sums[7] = Vector512.Sum(a7 + b7);
-        return c;
+        a = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(x), a);
+        b = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(x + 16), b);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
