@@ -28,6 +28,7 @@ internal static class QuantizeCommand
         var damping = new Option<double>("--damping") { Description = "Dampening as a fraction of mean diag H", DefaultValueFactory = _ => 0.01 };
         var blockSize = new Option<int>("--block-size") { Description = "Columns per lazy block", DefaultValueFactory = _ => 128 };
         var ignore = new Option<string[]>("--ignore") { Description = "Modules to leave alone (names or re:regex)", AllowMultipleArgumentsPerToken = true };
+        var lmHead = new Option<bool>("--lm-head") { Description = "Compress lm_head too, with the same scheme (by default it is ignored, as in llm-compressor's recipes); not for models whose head is tied to the embeddings" };
         var calibration = new Option<string?>("--calibration") { Description = "Calibration text/JSONL/Parquet file, folder, hub dataset id, or 'generated' (sampled from the model itself)" };
         var samples = new Option<int>("--samples") { Description = "Calibration sequences", DefaultValueFactory = _ => 512 };
         var seqLen = new Option<int>("--seq-len") { Description = "Tokens per calibration sequence", DefaultValueFactory = _ => 2048 };
@@ -41,7 +42,7 @@ internal static class QuantizeCommand
         var json = CliSupport.JsonOption();
         var command = new Command("quantize", "Compress a model with RTN, GPTQ, SparseGPT, magnitude or Wanda, layer by layer")
         {
-            model, recipeFile, method, scheme, bits, groupSize, observer, sparsity, pattern, actOrder, damping, blockSize, ignore,
+            model, recipeFile, method, scheme, bits, groupSize, observer, sparsity, pattern, actOrder, damping, blockSize, ignore, lmHead,
             calibration, samples, seqLen, seed, output, format, overwrite, resume, conditionNumber, device, json,
         };
         command.SetAction(r => CliSupport.Run(() =>
@@ -91,7 +92,7 @@ internal static class QuantizeCommand
         void RejectIgnoredOptions(ParseResult r)
         {
             bool fromRecipe = r.GetValue(recipeFile) is not null;
-            foreach (Option o in new Option[] { method, scheme, bits, groupSize, observer, sparsity, pattern, actOrder, damping, blockSize })
+            foreach (Option o in new Option[] { method, scheme, bits, groupSize, observer, sparsity, pattern, actOrder, damping, blockSize, lmHead })
                 CliSupport.RejectIgnored(r, o, fromRecipe, "does not combine with --recipe: the recipe sets the method and its settings (write it there)");
             if (fromRecipe) return;
             string m = r.GetValue(method)!.ToLowerInvariant();
@@ -152,6 +153,7 @@ internal static class QuantizeCommand
                 InputActivations = name is null ? null : QuantizationPresets.InputActivations(name),
                 Sparsity = prune, DampeningFraction = r.GetValue(damping), BlockSize = r.GetValue(blockSize),
                 ActOrder = m == CompressionMethod.Gptq ? ActOrders.Parse(r.GetValue(actOrder) ?? "static") : ActOrder.None,
+                Ignore = r.GetValue(lmHead) ? [] : new CompressionRecipe().Ignore,
             }.Validated();
         }
     }

@@ -55,7 +55,7 @@ public static class InferenceBenchmark
         long streamed = StreamedBytesPerToken(lm.Model);
         double floor = FloorTokensPerSecond(streamed, bandwidth);
         return new InferenceBenchmarkResult(o.Model, FormatOf(o.Model, lm.Folder), lm.Model.DType.ToString(), lm.Model.Device.ToString(),
-            TorchSharp.torch.get_num_threads(), lm.Model.DecoderLinears().Count(l => l.Module is QuantizedLinear),
+            TorchSharp.torch.get_num_threads(), lm.Model.Linears().Count(l => l.Module is QuantizedLinear),
             o.Batch, o.PromptTokens, o.NewTokens, o.Repeats, loadSeconds, timings,
             lm.Model.WeightBytes, streamed, DiskBytes(o.Model, lm.Folder), ProcessMemory.PeakResidentBytes(), peakAnonymous, baselineAnonymous,
             bandwidth, floor, timings.DecodeTokensPerSecond.Median / floor, MachineLoad.OneMinuteAverage(), gpu?.Peak);

@@ -41,10 +41,13 @@ public sealed record CompressionProgress(int Layer, int Layers, string? Module, 
     /// </summary>
     public double Fraction => Layers <= 0 ? 1 : Math.Min(1, (Layer + (Module is null ? 0.0 : 0.5)) / Layers);
 
-    /// <summary>What is happening, in words: "layer 3/8", "layer 3/8 · model.layers.2.mlp.down_proj (relative error 0.0123)", "8 layers compressed".</summary>
+    /// <summary>
+    /// What is happening, in words: "layer 3/8", "layer 3/8 · model.layers.2.mlp.down_proj (relative error 0.0123)",
+    /// "8 layers compressed", and "lm_head (relative error 0.0456)" for the output head, compressed after the layers.
+    /// </summary>
     public string Describe() => Module is null
         ? Layer >= Layers ? $"{Layers} layers compressed" : $"layer {Layer + 1}/{Layers}"
-        : $"layer {Layer + 1}/{Layers} · {Module}" + (RelativeError is double e
+        : (Layer >= Layers ? Module : $"layer {Layer + 1}/{Layers} · {Module}") + (RelativeError is double e
             ? $" (relative error {Reports.Readable.Number(e)})"
             : " (no calibration data: error not measured)");
 }

@@ -16,7 +16,8 @@ namespace Kit.Calibration;
 /// the Linears are compressed in true-sequential order (q/k/v, then o, then gate/up, then down, each
 /// group seeing the already compressed ones), and the compressed layer's outputs feed layer i + 1.
 /// Only one decoder layer and the activations are in memory at a time: weights are read from the
-/// memory-mapped checkpoint and each finished layer is written to its own shard.
+/// memory-mapped checkpoint and each finished layer is written to its own shard. When the recipe selects lm_head
+/// (it is not in <see cref="CompressionRecipe.Ignore"/>), the head is compressed last, on the final norm's outputs.
 /// </summary>
 public static class SequentialCompressor
 {
@@ -43,6 +44,10 @@ public static class SequentialCompressor
         var device = KitDevice.Parse(options.Device);
         var dtype = options.ComputeDType;
         int seqLen = CheckSamples(samples, recipe, config);
+        bool head = recipe.Applies(CausalLM.HeadName);
+        if (head && config.TieWordEmbeddings)
+            throw new ArgumentException("the recipe compresses lm_head, but this model ties it to the embeddings (tie_word_embeddings), " +
+                "which Kit does not untie: keep lm_head in the recipe's ignore list");
         if (Directory.Exists(outputFolder) && Directory.EnumerateFileSystemEntries(outputFolder).Any() && !options.Overwrite)
             throw new IOException($"{outputFolder} already exists and is not empty; choose another --out or allow overwriting");
 
@@ -60,6 +65,8 @@ public static class SequentialCompressor
         var resumed = OpenStaging(staging, fingerprint, options, config.NumHiddenLayers);
         var reports = resumed?.Modules ?? new List<ModuleReport>();
         var peak = new PeakMemory();
+        Linear? compressedHead = null;
+        var headQuantized = new Dictionary<string, QuantizedWeight>();
         try
         {
             using var checkpoint = SafetensorsCheckpoint.Open(modelFolder);
@@ -106,9 +113,15 @@ public static class SequentialCompressor
                     }
                 }
                 progress?.Report(new CompressionProgress(config.NumHiddenLayers, config.NumHiddenLayers, null, null));
+                if (head) compressedHead = CompressHead(checkpoint, config, hidden, solverRecipe, seqLen, options, reports, progress, peak,
+                    writer is null ? null : headQuantized);
             }
             var rest = checkpoint.Names.Where(n => !n.StartsWith("model.layers.", StringComparison.Ordinal)).ToList();
-            WriteShard(staging, ShardName(shards, shards), rest.Select(n => (n, checkpoint.Load(n))), checkpoint, weightMap);
+            string headWeight = CausalLM.HeadName + ".weight";
+            WriteShard(staging, ShardName(shards, shards),
+                rest.Where(n => n != headWeight || !headQuantized.ContainsKey(CausalLM.HeadName))
+                    .Select(n => (n, n == headWeight && compressedHead is not null ? compressedHead.Weight : checkpoint.Load(n))),
+                checkpoint, weightMap, writer?.LayerTensors(headQuantized));
             peak.Sample();
             WriteIndex(staging, weightMap);
             CopyModelFiles(modelFolder, staging);
@@ -127,6 +140,11 @@ public static class SequentialCompressor
         {
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
             throw;
+        }
+        finally
+        {
+            compressedHead?.Dispose();
+            foreach (var q in headQuantized.Values) q.Dispose();
         }
     }
 
@@ -173,21 +191,61 @@ public static class SequentialCompressor
         }
         double? condition = hessian is not null && options.HessianConditionNumbers ? Condition(hessian.H, recipe.DampeningFraction) : null;
         foreach (var (name, linear) in names.Zip(linears))
+            CompressLinear(linear, index, prefix + name, recipe, hessian?.H, condition, seqLen, options, reports, progress, layers, keep);
+    }
+
+    // lm_head reads what the model hands it: the final norm of the last layer's outputs, so its Hessian comes from those.
+    static Linear CompressHead(SafetensorsCheckpoint checkpoint, ModelConfig config, Tensor hidden, CompressionRecipe recipe, int seqLen,
+        SequentialOptions options, List<ModuleReport> reports, IProgress<CompressionProgress>? progress, PeakMemory peak,
+        Dictionary<string, QuantizedWeight>? keep)
+    {
+        NativeAllocator.ReleaseFreedMemory();
+        var device = hidden.device;
+        var head = new Linear(config.HiddenSize, config.VocabSize, false, options.ComputeDType, device);
+        try
         {
-            var clock = Stopwatch.StartNew();
-            using var scope = NewDisposeScope();
-            var original = linear.Weight.detach().clone();
-            var result = ModuleCompressor.Compress(recipe, prefix + name, original, hessian?.H);
-            linear.Weight.copy_(result.Weight);
-            if (keep is not null && result.Quantized is { } q) keep[prefix + name] = q.MoveToOuterDisposeScope();
-            else if (options.QuantizedWeightSink is { } sink && result.Quantized is { } owned) sink(prefix + name, owned.MoveToOuterDisposeScope());
-            else result.Quantized?.Dispose();
-            var (error, relative) = hessian is null ? ((double?)null, (double?)null) : Errors(original, linear.Weight, hessian.H, seqLen);
-            double sparsity = linear.Weight.eq(0).sum().item<long>() / (double)linear.Weight.numel();
-            reports.Add(new ModuleReport(index, prefix + name, original.shape[0], original.shape[1], error, relative, sparsity,
-                condition, result.Damping, clock.Elapsed.TotalSeconds));
-            progress?.Report(new CompressionProgress(index, layers, prefix + name, relative));
+            CheckpointLoader.Load(head, CausalLM.HeadName + ".", checkpoint, options.ComputeDType, device);
+            using var norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, options.ComputeDType, device);
+            CheckpointLoader.Load(norm, "model.norm.", checkpoint, options.ComputeDType, device);
+            long count = hidden.dim() < 3 ? 0 : hidden.shape[0];
+            using var hessian = count == 0 ? null : new HessianAccumulator(config.HiddenSize, device, options.HessianDType);
+            for (long b = 0; b < count; b += options.BatchSize)
+                using (NewDisposeScope())
+                {
+                    hessian!.Add(norm.call(hidden[(int)b..(int)Math.Min(count, b + options.BatchSize)]));
+                    peak.Sample();
+                }
+            double? condition = hessian is not null && options.HessianConditionNumbers ? Condition(hessian.H, recipe.DampeningFraction) : null;
+            CompressLinear(head, config.NumHiddenLayers, CausalLM.HeadName, recipe, hessian?.H, condition, seqLen, options, reports, progress,
+                config.NumHiddenLayers, keep);
+            peak.Sample();
+            return head;
         }
+        catch
+        {
+            head.Dispose();
+            throw;
+        }
+    }
+
+    // Compresses one Linear in place; its codes go to keep (compressed-tensors), to the options' sink (GGUF) or away.
+    static void CompressLinear(Linear linear, int index, string name, CompressionRecipe recipe, Tensor? hessian, double? condition, int seqLen,
+        SequentialOptions options, List<ModuleReport> reports, IProgress<CompressionProgress>? progress, int layers,
+        Dictionary<string, QuantizedWeight>? keep)
+    {
+        var clock = Stopwatch.StartNew();
+        using var scope = NewDisposeScope();
+        var original = linear.Weight.detach().clone();
+        var result = ModuleCompressor.Compress(recipe, name, original, hessian);
+        linear.Weight.copy_(result.Weight);
+        if (keep is not null && result.Quantized is { } q) keep[name] = q.MoveToOuterDisposeScope();
+        else if (options.QuantizedWeightSink is { } sink && result.Quantized is { } owned) sink(name, owned.MoveToOuterDisposeScope());
+        else result.Quantized?.Dispose();
+        var (error, relative) = hessian is null ? ((double?)null, (double?)null) : Errors(original, linear.Weight, hessian, seqLen);
+        double sparsity = linear.Weight.eq(0).sum().item<long>() / (double)linear.Weight.numel();
+        reports.Add(new ModuleReport(index, name, original.shape[0], original.shape[1], error, relative, sparsity,
+            condition, result.Damping, clock.Elapsed.TotalSeconds));
+        progress?.Report(new CompressionProgress(index, layers, name, relative));
     }
 
     // ‖ΔW X‖² per token and relative to ‖W X‖², from H = 2/n Σ x xᵀ: Σ‖ΔW x‖² = tr(ΔW H ΔWᵀ) · n / 2.

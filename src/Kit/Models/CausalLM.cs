@@ -23,14 +23,20 @@ public sealed class CausalLM : nn.Module
     public ScalarType DType { get; }
     /// <summary>The decoder stack (Hugging Face's <c>model</c>).</summary>
     public DecoderStack Model { get; }
-    /// <summary>The output head; shares the embedding weight when the config ties them.</summary>
-    public Linear LmHead { get; }
+    /// <summary>
+    /// The output head: a dense <see cref="Linear"/> (sharing the embedding weight when the config ties them), or the
+    /// module that <c>linears("lm_head")</c> gave for an untied head (a packed quantized one).
+    /// </summary>
+    public nn.Module<Tensor, Tensor> LmHead { get; }
+
+    /// <summary>The checkpoint name of the output head.</summary>
+    public const string HeadName = "lm_head";
 
     /// <summary>Creates a model with uninitialised weights.</summary>
     /// <param name="config">The architecture.</param>
     /// <param name="dtype">Dtype of the dense weights and the activations.</param>
     /// <param name="device">Where the weights live (CPU when null).</param>
-    /// <param name="linears">Modules that replace dense decoder Linears by name (packed quantized ones), or null.</param>
+    /// <param name="linears">Modules that replace dense Linears by name (packed quantized ones): the decoder's and an untied lm_head; or null.</param>
     public CausalLM(ModelConfig config, ScalarType dtype = ScalarType.Float32, Device? device = null, LinearOverride? linears = null) : base("CausalLM")
     {
         Config = config;
@@ -39,7 +45,7 @@ public sealed class CausalLM : nn.Module
         Model = new DecoderStack(config, dtype, Device, linears);
         LmHead = config.TieWordEmbeddings
             ? new Linear(Model.EmbedTokens.weight!)
-            : new Linear(config.HiddenSize, config.VocabSize, false, dtype, Device);
+            : linears?.Invoke(HeadName) ?? new Linear(config.HiddenSize, config.VocabSize, false, dtype, Device);
         register_module("model", Model);
         register_module("lm_head", LmHead);
         eval();
@@ -128,11 +134,12 @@ public sealed class CausalLM : nn.Module
     // and sums each row alike at any batch size, so a sequence's logits in a batch equal its logits alone.
     unsafe Tensor Logits(Tensor normed)
     {
-        var weight = LmHead.Weight;
+        if (LmHead is not Linear dense) return LmHead.call(normed);
+        var weight = dense.Weight;
         int hidden = (int)weight.shape[1], vocab = (int)weight.shape[0];
         long rows = normed.numel() / hidden;
         bool tracked = is_grad_enabled() && (normed.requires_grad || weight.requires_grad);
-        if (rows > Kit.Inference.Kernels.DenseSkinnyMatmul.MaxRows || tracked || LmHead.Bias is not null
+        if (rows > Kit.Inference.Kernels.DenseSkinnyMatmul.MaxRows || tracked || dense.Bias is not null
             || normed.dtype != ScalarType.Float32 || weight.dtype != ScalarType.Float32
             || normed.device_type != DeviceType.CPU || weight.device_type != DeviceType.CPU || !weight.is_contiguous()
             || (long)vocab * hidden > int.MaxValue)
@@ -169,7 +176,11 @@ public sealed class CausalLM : nn.Module
     public long WeightBytes => named_parameters()
         .Where(p => !(Config.TieWordEmbeddings && p.name == "lm_head.weight"))
         .Sum(p => p.parameter.NumberOfElements * p.parameter.ElementSize)
-        + DecoderLinears().Select(l => l.Module).OfType<Kit.Inference.CompressedLinear>().Sum(c => c.WeightBytes);
+        + Linears().Select(l => l.Module).OfType<Kit.Inference.CompressedLinear>().Sum(c => c.WeightBytes);
+
+    /// <summary>Every Linear with its checkpoint name: those of the decoder layers and, unless it is tied to the embeddings, lm_head.</summary>
+    public IEnumerable<(string Name, nn.Module<Tensor, Tensor> Module)> Linears() =>
+        Config.TieWordEmbeddings ? DecoderLinears() : DecoderLinears().Append((HeadName, LmHead));
 
     /// <summary>Every Linear of the decoder layers with its checkpoint name (model.layers.N.self_attn.q_proj, ...).</summary>
     public IEnumerable<(string Name, nn.Module<Tensor, Tensor> Module)> DecoderLinears()

@@ -75,7 +75,7 @@ public sealed class LanguageModel : IDisposable
         if (CompressedTensorsReader.IsCompressedTensors(folder))
         {
             var packed = LoadCompressed(config, folder, dtype, device, options.LoadProgress);
-            foreach (var linear in packed.DecoderLinears().Select(l => l.Module).OfType<QuantizedLinear>())
+            foreach (var linear in packed.Linears().Select(l => l.Module).OfType<QuantizedLinear>())
                 linear.ExactActivations = options.ExactActivations;
             return new LanguageModel(packed, tokenizer, folder, model);
         }
@@ -116,7 +116,7 @@ public sealed class LanguageModel : IDisposable
         return Filled(network, () => CheckpointLoader.Load(network, "", checkpoint, dtype, device, key => key == "lm_head.weight" && config.TieWordEmbeddings, progress));
     }
 
-    // [out, in] of a decoder Linear (model.layers.N.self_attn.q_proj, ...), as LlamaModel builds it.
+    // [out, in] of a Linear (model.layers.N.self_attn.q_proj, ..., lm_head), as LlamaModel and CausalLM build it.
     static long[] LinearShape(ModelConfig c, string name)
     {
         long q = (long)c.NumAttentionHeads * c.HeadDim, kv = (long)c.NumKeyValueHeads * c.HeadDim;
@@ -127,7 +127,8 @@ public sealed class LanguageModel : IDisposable
             "o_proj" => new[] { c.HiddenSize, q },
             "gate_proj" or "up_proj" => new long[] { c.IntermediateSize, c.HiddenSize },
             "down_proj" => new long[] { c.HiddenSize, c.IntermediateSize },
-            _ => throw new InvalidDataException($"{SparsityMetadata.FileName}: '{name}' is not a decoder Linear"),
+            CausalLM.HeadName when !c.TieWordEmbeddings => new long[] { c.VocabSize, c.HiddenSize },
+            _ => throw new InvalidDataException($"{SparsityMetadata.FileName}: '{name}' is not a Linear of this model"),
         };
     }
 

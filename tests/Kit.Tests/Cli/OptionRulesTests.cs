@@ -20,6 +20,8 @@ public sealed class OptionRulesTests
     [InlineData("quantize --model {m} --method wanda --sparsity 0.5 --block-size 64 --out {o}", "--block-size 64 applies to gptq and sparsegpt")]
     [InlineData("quantize --model {m} --method rtn --scheme W4A16 --samples 8 --out {o}", "--samples 8 shapes calibration data; give --calibration too")]
     [InlineData("quantize --model {m} --recipe {t} --scheme W8A8 --out {o}", "--scheme W8A8 does not combine with --recipe")]
+    [InlineData("quantize --model {m} --recipe {t} --lm-head --out {o}", "--lm-head does not combine with --recipe")]
+    [InlineData("quantize --model {m} --method rtn --scheme W4A16 --lm-head --out {o}", "the recipe compresses lm_head, but this model ties it to the embeddings (tie_word_embeddings)")]
     [InlineData("eval --model {m} --tasks hellaswag --seq-len 128", "--seq-len 128 applies to perplexity and agreement, and the run has neither")]
     [InlineData("eval --model {m} --tasks hellaswag --text {t}", "--text")]
     [InlineData("eval --model {m} --tasks perplexity --limit 5", "--limit 5 applies to zero-shot tasks, and --tasks names none")]

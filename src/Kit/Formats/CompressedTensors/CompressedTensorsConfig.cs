@@ -40,10 +40,13 @@ public sealed record CompressedTensorsConfig(string Format, IReadOnlyList<Compre
         if (weights.Strategy != QuantizationStrategy.Group || recipe.Method != CompressionMethod.Gptq) actOrder = ActOrder.None;
 
         var (format, inputs) = weights.Type == QuantizationType.Float ? Fp8(weights, recipe.InputActivations) : Int(weights, recipe.InputActivations);
-        var group = new CompressedTensorsGroup(recipe.Targets.Select(ForVllm).ToArray(), weights, actOrder, inputs);
+        var targets = recipe.Targets.Select(ForVllm).ToList();
         var ignore = recipe.Ignore.Select(ForVllm).ToList();
-        // Kit compresses the decoder layers only; a target "Linear" would otherwise claim lm_head too.
-        if (recipe.Applies("lm_head")) ignore.Add("lm_head");
+        // vLLM matches the class-name target "Linear" only against its LinearBase layers, and its lm_head is not one:
+        // a quantized head is named as a target of its own. A head that the recipe only prunes stays dense: ignored.
+        if (recipe.Quantizes("lm_head") && !targets.Contains("lm_head")) targets.Add("lm_head");
+        else if (!recipe.Quantizes("lm_head") && recipe.Applies("lm_head")) ignore.Add("lm_head");
+        var group = new CompressedTensorsGroup(targets.ToArray(), weights, actOrder, inputs);
         return new CompressedTensorsConfig(format, [group], ignore);
     }
 

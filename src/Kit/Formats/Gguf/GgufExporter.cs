@@ -48,7 +48,7 @@ public static class GgufExporter
         using var scope = NewDisposeScope();
         // A compressed-tensors model loads its Linears packed, with no dense weight parameter: their float32 values
         // are what the GGUF blocks are made from (or kept, for the output types that store floats).
-        foreach (var (name, module) in lm.Model.DecoderLinears())
+        foreach (var (name, module) in lm.Model.Linears())
             if (!parameters.ContainsKey(name + ".weight"))
                 parameters[name + ".weight"] = module is QuantizedLinear packed ? packed.Weight.Dequantize(ScalarType.Float32)
                     : throw new NotSupportedException($"{name}: a {module.GetType().Name} is not exported to GGUF; export the model's dense form (kit quantize --format dense) instead");

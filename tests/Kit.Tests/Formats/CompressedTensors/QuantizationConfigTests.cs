@@ -101,7 +101,7 @@ public sealed class QuantizationConfigTests
     }
 
     [Fact]
-    public void Kit_suffix_names_become_regexes_vllm_matches_and_lm_head_is_ignored_once()
+    public void Kit_suffix_names_become_regexes_vllm_matches_and_lm_head_is_ignored_or_targeted_by_name()
     {
         var recipe = Recipe("W4A16") with { Targets = ["Linear"], Ignore = ["lm_head", "mlp.down_proj", "re:.*k_proj", "model.layers.0.mlp.up_proj"] };
         var config = CompressedTensorsConfig.FromRecipe(recipe)!;
@@ -112,8 +112,20 @@ public sealed class QuantizationConfigTests
         Assert.NotNull(config.GroupOf("model.layers.1.mlp.up_proj"));
         Assert.NotNull(config.GroupOf("model.layers.3.mlp.gate_proj"));
 
+        // Nothing ignored: the recipe quantizes lm_head too, and vLLM's "Linear" does not reach its head, so the name does.
         var noIgnore = CompressedTensorsConfig.FromRecipe(Recipe("W4A16") with { Ignore = [] })!;
-        Assert.Equal(["lm_head"], noIgnore.Ignore);
+        Assert.Empty(noIgnore.Ignore);
+        Assert.Equal(["Linear", "lm_head"], noIgnore.Groups.Single().Targets);
+        Assert.NotNull(noIgnore.GroupOf("lm_head"));
+
+        // A head that is only pruned before quantizing stays dense, so vLLM must not look for its packed weight.
+        var prunedHead = CompressedTensorsConfig.FromRecipe(Recipe("W4A16") with
+        {
+            Ignore = [], Targets = [@"re:model\.layers\..*"],
+            PruneFirst = new PruningStep { Method = CompressionMethod.Magnitude, Sparsity = SparsityPattern.NOfM(2, 4), Ignore = [] },
+        })!;
+        Assert.Equal(["lm_head"], prunedHead.Ignore);
+        Assert.Null(prunedHead.GroupOf("lm_head"));
     }
 
     public static TheoryData<string, string, string> Refused() => new()
