@@ -237,7 +237,9 @@ public static class SequentialCompressor
         using var scope = NewDisposeScope();
         var original = linear.Weight.detach().clone();
         var result = ModuleCompressor.Compress(recipe, name, original, hessian);
-        linear.Weight.copy_(result.Weight);
+        // The weight may hold the checkpoint's pages through a private map (CheckpointLoader): writing into it would copy
+        // each page on a fault and flush every core's TLB (most of RTN's time on a VM), so it takes the result's storage.
+        linear.Weight.set_(result.Weight);
         if (keep is not null && result.Quantized is { } q) keep[name] = q.MoveToOuterDisposeScope();
         else if (options.QuantizedWeightSink is { } sink && result.Quantized is { } owned) sink(name, owned.MoveToOuterDisposeScope());
         else result.Quantized?.Dispose();
