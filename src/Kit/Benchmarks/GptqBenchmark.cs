@@ -54,17 +54,17 @@ public static class GptqBenchmark
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var generator = new Generator((ulong)o.Seed, device);
-        var W = normal(0, 0.02, new long[] { o.Rows, o.Columns }, generator: generator, device: device);
+        var W = ScalarArithmetic.Normal(0, 0.02, [o.Rows, o.Columns], ScalarType.Float32, device, generator);
         int rank = Math.Max(1, o.Columns / 64);
-        var mixing = normal(0, 1, new long[] { rank, o.Columns }, generator: generator, device: device);
+        var mixing = ScalarArithmetic.Normal(0, 1, [rank, o.Columns], ScalarType.Float32, device, generator);
 
         var clock = Stopwatch.StartNew();
         using var hessian = new HessianAccumulator(o.Columns, device);
         for (int s = 0; s < o.Samples; s++)
         {
             using var sample = NewDisposeScope();
-            var x = normal(0, 1, new long[] { o.SeqLen, rank }, generator: generator, device: device).matmul(mixing)
-                + normal(0, 0.5, new long[] { o.SeqLen, o.Columns }, generator: generator, device: device);
+            var x = ScalarArithmetic.Normal(0, 1, [o.SeqLen, rank], ScalarType.Float32, device, generator).matmul(mixing)
+                .Plus(ScalarArithmetic.Normal(0, 0.5, [o.SeqLen, o.Columns], ScalarType.Float32, device, generator));
             hessian.Add(x);
             if (device.type == TorchSharp.DeviceType.CUDA) cuda.synchronize();
         }

@@ -1,3 +1,4 @@
+using Kit.Runtime;
 using static TorchSharp.torch;
 
 namespace Kit.Calibration;
@@ -26,10 +27,10 @@ public sealed class HessianAccumulator : IDisposable
         using var scope = NewDisposeScope();
         long batch = input.dim() == 3 ? input.shape[0] : 1;
         var x = input.reshape(-1, input.shape[^1]).to(H.device).to_type(H.dtype);
-        H.mul_((double)Samples / (Samples + batch));
+        H.TimesInPlace((double)Samples / (Samples + batch));
         Samples += batch;
-        x = x * Math.Sqrt(2.0 / Samples);
-        H.add_(x.T.matmul(x));
+        x = x.Times(Math.Sqrt(2.0 / Samples));
+        H.PlusInPlace(x.T.matmul(x));
     }
 
     /// <summary>Frees the matrix.</summary>

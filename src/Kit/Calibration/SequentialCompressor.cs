@@ -77,7 +77,7 @@ public static class SequentialCompressor
             using (var hidden = resumed?.Activations is not null ? resumed.LoadActivations(staging, dtype, device) : Embed(checkpoint, samples, dtype, device))
             {
                 var rope = new RotaryEmbedding(config, device);
-                using var positions = arange(seqLen, ScalarType.Int64, device).unsqueeze(0);
+                using var positions = ScalarArithmetic.Arange(seqLen, ScalarType.Int64, device).unsqueeze(0);
                 using var mask = CausalLM.AttentionMask(config, ones(1, seqLen, ScalarType.Int64, device), 0, seqLen, dtype);
                 for (int i = first; i < config.NumHiddenLayers; i++)
                 {
@@ -244,7 +244,7 @@ public static class SequentialCompressor
         else if (options.QuantizedWeightSink is { } sink && result.Quantized is { } owned) sink(name, owned.MoveToOuterDisposeScope());
         else result.Quantized?.Dispose();
         var (error, relative) = hessian is null ? ((double?)null, (double?)null) : Errors(original, linear.Weight, hessian, seqLen);
-        double sparsity = linear.Weight.eq(0).sum().item<long>() / (double)linear.Weight.numel();
+        double sparsity = linear.Weight.eq(HeldScalars.Of(0)).sum().item<long>() / (double)linear.Weight.numel();
         reports.Add(new ModuleReport(index, name, original.shape[0], original.shape[1], error, relative, sparsity,
             condition, result.Damping, clock.Elapsed.TotalSeconds));
         progress?.Report(new CompressionProgress(index, layers, name, relative));
@@ -265,9 +265,7 @@ public static class SequentialCompressor
     static double Condition(Tensor h, double dampening)
     {
         using var scope = NewDisposeScope();
-        var H = h.to_type(ScalarType.Float64);
-        var damped = H + eye(H.shape[0], dtype: ScalarType.Float64, device: H.device) * (dampening * H.diagonal().mean().item<double>());
-        var eig = linalg.eigvalsh(damped);
+        var eig = linalg.eigvalsh(HessianInverse.Damp(h.to_type(ScalarType.Float64), dampening));
         double min = eig.min().item<double>(), max = eig.max().item<double>();
         return min > 0 ? max / min : double.PositiveInfinity;
     }

@@ -1,4 +1,5 @@
 using Kit.Models.Safetensors;
+using Kit.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -58,7 +59,7 @@ public abstract class CompressedLinear : nn.Module<Tensor, Tensor>
             throw new ArgumentException($"x: expected last dimension {InFeatures}, got [{string.Join(", ", shape)}]", nameof(x));
         using var scope = NewDisposeScope();
         var y = Multiply(shape.Length == 2 ? x : x.reshape(x.numel() / InFeatures, InFeatures));
-        if (bias is not null) y = y + bias.to_type(y.dtype);
+        if (bias is not null) y = y.Plus(bias.to_type(y.dtype));
         if (y.dtype != x.dtype) y = y.to_type(x.dtype);
         shape[^1] = OutFeatures;
         return (shape.Length == 2 ? y : y.reshape(shape)).MoveToOuterDisposeScope();

@@ -106,10 +106,8 @@ public sealed class QuantizedLinear : CompressedLinear
     // The device-agnostic W8A8 path: x replaced by its per-token int8 grid values.
     static Tensor FakeQuantizeActivations(Tensor x)
     {
-        var wide = x.to_type(ScalarType.Float32);
-        var scale = wide.abs().amax(new long[] { 1 }, keepdim: true) / 127f;
-        var safe = where(scale == 0, ones_like(scale), scale);
-        return ((wide / safe).round().clamp(HeldScalars.Of(-127), HeldScalars.Of(127)) * scale).to_type(x.dtype);
+        var scale = TokenScales.Of(x, 127f);
+        return ((x.to_type(ScalarType.Float32) / scale).round().clamp(HeldScalars.Of(-127), HeldScalars.Of(127)) * scale).to_type(x.dtype);
     }
 
     private protected override void MoveWeight(Device device)

@@ -24,7 +24,7 @@ public sealed class Sampler : IDisposable
         var scores = logits.to_type(ScalarType.Float32);
         if (generator is null) return scores.argmax(-1).cpu().data<long>().ToArray();
 
-        scores = scores / options.Temperature;
+        scores = scores.DividedBy(options.Temperature);
         if (options.TopK > 0 && options.TopK < scores.shape[^1])
         {
             var kth = scores.topk(options.TopK, -1).values[.., ^1..];
@@ -35,7 +35,7 @@ public sealed class Sampler : IDisposable
             // Drop the least likely tokens whose total probability stays within 1 − p; the most likely always stays.
             var (sorted, order) = scores.sort(-1, descending: false);
             var cumulative = sorted.softmax(-1).cumsum(-1);
-            var drop = cumulative.le(1 - options.TopP);
+            var drop = cumulative.IsAtMost(1 - options.TopP);
             drop[.., ^1] = tensor(false);
             scores = scores.masked_fill(drop.scatter(-1, order, drop), HeldScalars.Of(double.NegativeInfinity));
         }

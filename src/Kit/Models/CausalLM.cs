@@ -90,7 +90,7 @@ public sealed class CausalLM : nn.Module
         var pastMask = cache?.Mask ?? (past > 0 ? ones(b, past, ScalarType.Int64, Device) : null);
         var fullMask = pastMask is null ? stepMask : cat(new[] { pastMask, stepMask }, 1);          // [B, past+T]
         // Positions count real tokens only, so left padding does not shift a prompt's rotary phase.
-        var positions = (fullMask.cumsum(1) - 1).clamp_min(0)[.., (int)past..];                    // [B, T]
+        var positions = fullMask.cumsum(1).Minus(1).clamp_min(HeldScalars.Of(0))[.., (int)past..];                    // [B, T]
         var additive = AttentionMask(Config, fullMask, past, t, DType);
 
         var inputs = AttentionInputs.Create(Config, Model.Rotary, positions, additive, DType);
@@ -163,10 +163,10 @@ public sealed class CausalLM : nn.Module
     {
         var device = fullMask.device;
         long total = past + t;
-        var queryPos = arange(past, total, device: device).unsqueeze(1);      // [T, 1]
-        var keyPos = arange(0, total, device: device).unsqueeze(0);           // [1, S]
+        var queryPos = ScalarArithmetic.Arange(past, total, device: device).unsqueeze(1);      // [T, 1]
+        var keyPos = ScalarArithmetic.Arange(total, device: device).unsqueeze(0);              // [1, S]
         var allowed = keyPos.le(queryPos);
-        if (config.SlidingWindow is int w) allowed = allowed.logical_and(queryPos - keyPos < w);
+        if (config.SlidingWindow is int w) allowed = allowed.logical_and((queryPos - keyPos).lt(HeldScalars.Of(w)));
         allowed = allowed.unsqueeze(0).logical_and(fullMask.unsqueeze(1).to_type(ScalarType.Bool));   // [B, T, S]
         var wide = dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
         return zeros(allowed.shape, wide, device).masked_fill(allowed.logical_not(), HeldScalars.Of(MaskedScore)).unsqueeze(1);

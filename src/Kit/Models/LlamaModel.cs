@@ -1,4 +1,5 @@
 using Kit.Models.Safetensors;
+using Kit.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -18,7 +19,7 @@ public delegate nn.Module<Tensor, Tensor>? LinearOverride(string name);
 /// <summary>Root-mean-square layer norm, computed in float32 (or wider) as Hugging Face does.</summary>
 public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
-    readonly double eps;
+    readonly Scalar eps;
 
     /// <summary>The learned per-channel gain.</summary>
     public Parameter Weight { get; }
@@ -26,7 +27,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     /// <summary>Creates an uninitialised norm of <paramref name="size"/> channels.</summary>
     public RmsNorm(long size, double eps, ScalarType dtype, Device device) : base("RmsNorm")
     {
-        this.eps = eps;
+        this.eps = HeldScalars.Of(eps);
         Weight = new Parameter(ones(size, dtype: dtype, device: device), requires_grad: false);
         register_parameter("weight", Weight);
     }
@@ -38,7 +39,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         // Every op here runs twice per layer per decode step, so conversions that would be no-ops are not dispatched.
         bool wideAlready = x.dtype is ScalarType.Float32 or ScalarType.Float64;
         var wide = wideAlready ? x : x.to_type(ScalarType.Float32);
-        var normed = wide * (wide * wide).mean(new long[] { -1 }, keepdim: true).add_(eps).rsqrt_();
+        var normed = wide * (wide * wide).mean(new long[] { -1 }, keepdim: true).add_(eps, HeldScalars.One).rsqrt_();
         return (Weight * (wideAlready ? normed : normed.to_type(x.dtype))).MoveToOuterDisposeScope();
     }
 }
@@ -146,7 +147,7 @@ public sealed class RotaryEmbedding
     {
         using var scope = NewDisposeScope();
         long half = x.shape[^1] / 2;
-        return (x * cos).addcmul_(x.roll(half, -1), signedSin, 1).MoveToOuterDisposeScope();
+        return (x * cos).addcmul_(x.roll(half, -1), signedSin, HeldScalars.One).MoveToOuterDisposeScope();
     }
 }
 
@@ -322,16 +323,16 @@ public sealed class DecoderLayer : nn.Module
     public Tensor Forward(Tensor x, AttentionInputs inputs, LayerKvCache? cache)
     {
         using var scope = NewDisposeScope();
-        var h = x + SelfAttn.Forward(InputLayerNorm.call(x), inputs, cache);
-        return (h + Mlp.call(PostAttentionLayerNorm.call(h))).MoveToOuterDisposeScope();
+        var h = x.Plus(SelfAttn.Forward(InputLayerNorm.call(x), inputs, cache));
+        return h.Plus(Mlp.call(PostAttentionLayerNorm.call(h))).MoveToOuterDisposeScope();
     }
 
     /// <summary>Runs the layer on hidden states [B, T, hidden] of B sequences that each have their own cache.</summary>
     public Tensor Forward(Tensor x, SequenceAttentionInputs inputs, IReadOnlyList<LayerKvCache> caches)
     {
         using var scope = NewDisposeScope();
-        var h = x + SelfAttn.Forward(InputLayerNorm.call(x), inputs, caches);
-        return (h + Mlp.call(PostAttentionLayerNorm.call(h))).MoveToOuterDisposeScope();
+        var h = x.Plus(SelfAttn.Forward(InputLayerNorm.call(x), inputs, caches));
+        return h.Plus(Mlp.call(PostAttentionLayerNorm.call(h))).MoveToOuterDisposeScope();
     }
 
     /// <summary>

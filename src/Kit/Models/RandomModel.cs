@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Kit.Models.Safetensors;
+using Kit.Runtime;
 using static TorchSharp.torch;
 
 namespace Kit.Models;
@@ -32,7 +33,7 @@ public static class RandomModel
             string shard = $"model-{k + 1:D5}-of-{groups.Count:D5}.safetensors";
             var tensors = groups[k].Select(p => (p.name, p.name.EndsWith("norm.weight")
                 ? ones(p.Shape, dtype)
-                : (normal(0, 0.02, p.Shape, generator: generator)).to_type(dtype))).ToList();
+                : ScalarArithmetic.Normal(0, 0.02, p.Shape, ScalarType.Float32, generator: generator).to_type(dtype))).ToList();
             SafetensorsWriter.Write(Path.Combine(staging, shard), tensors);
             foreach (var (name, _) in tensors) weightMap[name] = shard;
         }

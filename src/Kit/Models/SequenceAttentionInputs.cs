@@ -1,3 +1,4 @@
+using Kit.Runtime;
 using static TorchSharp.torch;
 
 namespace Kit.Models;
@@ -21,7 +22,7 @@ public sealed record SequenceAttentionInputs(Tensor Cos, Tensor Sin, IReadOnlyLi
     /// </summary>
     public static SequenceAttentionInputs Create(ModelConfig config, RotaryEmbedding rope, IReadOnlyList<long> cached, long t, ScalarType dtype, Device device)
     {
-        var positions = tensor(cached.ToArray(), device: device).unsqueeze(1) + arange(t, ScalarType.Int64, device).unsqueeze(0);   // [B, T]
+        var positions = tensor(cached.ToArray(), device: device).unsqueeze(1).Plus(ScalarArithmetic.Arange(t, ScalarType.Int64, device).unsqueeze(0));   // [B, T]
         var (cos, sin) = rope.Angles(positions, dtype);
         // Sequences at the same length share one mask: a decode step of a batch that started together builds one.
         var byLength = new Dictionary<long, Tensor?>();

@@ -28,7 +28,7 @@ public static class Fp8E4M3
         // Within a binade [2^e, 2^(e+1)) the 3 mantissa bits space values 2^(e−3) apart; subnormals share
         // the spacing of the lowest binade, and 448 lies in the top one (e = 8). Power-of-two steps make
         // the division and multiplication exact, and round() breaks ties to even as the format does.
-        var step = exp2(Exponent(magnitude) - 3);
+        var step = exp2(Exponent(magnitude).Minus(3));
         var rounded = (magnitude / step).round() * step;
         // copysign keeps the sign of values that round to zero, as a float cast does (−0 is 0x80).
         return rounded.copysign(v).MoveToOuterDisposeScope();
@@ -41,11 +41,11 @@ public static class Fp8E4M3
         var v = Round(x);
         var magnitude = v.abs();
         var exponent = Exponent(magnitude);
-        var normal = magnitude >= MinNormal;
+        var normal = magnitude.ge(HeldScalars.Of(MinNormal));
         // Normals store 1.mmm with a biased exponent; subnormals 0.mmm · 2^−6 with exponent field 0.
-        var mantissa = where(normal, magnitude / exp2(exponent - 3) - 8, magnitude * 512);
-        var exponentField = where(normal, exponent + 7, zeros_like(exponent));
-        var bits = v.signbit().to_type(v.dtype) * 128 + exponentField * 8 + mantissa;
+        var mantissa = where(normal, (magnitude / exp2(exponent.Minus(3))).Minus(8), magnitude.Times(512));
+        var exponentField = where(normal, exponent.Plus(7), zeros_like(exponent));
+        var bits = v.signbit().to_type(v.dtype).Times(128).Plus(exponentField.Times(8)).Plus(mantissa);
         bits = where(v.isnan(), full_like(bits, HeldScalars.Of(0x7F)), bits);
         return bits.round().to_type(ScalarType.Int32).to_type(ScalarType.Byte).MoveToOuterDisposeScope();
     }

@@ -114,7 +114,7 @@ public static class Gptq
                 var w = W1.narrow(1, i, 1);
                 var code = Quantizer.Quantize(w, p, args);
                 Codes1.narrow(1, i, 1).copy_(code);
-                var err = (w - Quantizer.Dequantize(code, p)).div_(d[column]);
+                var err = (w - Quantizer.Dequantize(code, p)).DivideInPlace(d[column]);
                 Err1.narrow(1, i, 1).copy_(err);
                 // The reference also moves column i itself (onto q); nothing reads it again.
                 if (i + 1 < count && Keep1 is null)
@@ -132,7 +132,7 @@ public static class Gptq
 
         if (perm is not null)
             Codes = Codes.index_select(1, perm.argsort());
-        var visited = arange(columns, ScalarType.Int64, W.device).div(groupSize, RoundingMode.floor);
+        var visited = QuantizedWeight.InOrderGroups(columns, groupSize, W.device);
         // Act-order groups are formed in visiting order: g_idx[perm[j]] = j / group size (AutoGPTQ desc_act).
         var gIdx = options.ActOrder == ActOrder.Group ? zeros_like(visited).index_copy_(0, perm!, visited) : visited;
         var scale = grouped ? cat(groupGrids.Select(g => g.Scale).ToList(), 1) : grid!.Scale;

@@ -24,11 +24,11 @@ public static class HessianInverse
     /// <returns>The dead-column mask [in] (bool).</returns>
     public static Tensor FixDeadColumns(Tensor H, Tensor W)
     {
-        var dead = H.diagonal().eq(0);
+        var dead = H.diagonal().eq(HeldScalars.Of(0));
         using (NewDisposeScope())
         {
             // H[d, d] is 0 exactly, so adding the mask on the diagonal sets it to 1.
-            H.add_(diag(dead.to_type(H.dtype)));
+            H.PlusInPlace(diag(dead.to_type(H.dtype)));
             W.masked_fill_(dead.unsqueeze(0), HeldScalars.Of(0));
         }
         return dead;
@@ -38,8 +38,8 @@ public static class HessianInverse
     public static Tensor Damp(Tensor H, double dampeningFraction)
     {
         using var scope = NewDisposeScope();
-        var lambda = H.diagonal().mean() * dampeningFraction;
-        return H.add(diag(lambda.expand(H.shape[0]))).MoveToOuterDisposeScope();
+        var lambda = H.diagonal().mean().Times(dampeningFraction);
+        return H.Plus(diag(lambda.expand(H.shape[0]))).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -24,7 +24,7 @@ internal static class MseObserver
             // Each candidate's temporaries die here: a layer's worth of them times 80 would not fit.
             using var step = NewDisposeScope();
             double p = 1 - (double)i / args.MseGrid;
-            var (candidateScale, candidateZero) = Quantizer.FromRange(min * p, max * p, args);
+            var (candidateScale, candidateZero) = Quantizer.FromRange(min.Times(p), max.Times(p), args);
             var error = Error(x, candidateScale, candidateZero, args);
             // Strictly better only: on a tie the reference keeps the wider range it saw first.
             var better = error < best;

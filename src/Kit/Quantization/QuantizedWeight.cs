@@ -1,3 +1,4 @@
+using Kit.Runtime;
 using static TorchSharp.torch;
 
 namespace Kit.Quantization;
@@ -45,12 +46,16 @@ public sealed record QuantizedWeight(Tensor Codes, Tensor Scale, Tensor ZeroPoin
         return values.to_type(dtype).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The g_idx of columns in order (no act-order): column j in group j / <paramref name="columnsPerGroup"/>, int64.</summary>
+    public static Tensor InOrderGroups(long columns, long columnsPerGroup, Device? device = null) =>
+        ScalarArithmetic.Arange(columns, ScalarType.Int64, device).FloorDividedBy(columnsPerGroup);
+
     // Whether column j belongs to group j / (columns / groups), as without act-order.
     bool InOrder(long columns, long groups)
     {
         if (columns % groups != 0) return false;
         using var scope = NewDisposeScope();
-        var plain = arange(columns, ScalarType.Int64, GIdx.device).div(columns / groups, RoundingMode.floor);
+        var plain = InOrderGroups(columns, columns / groups, GIdx.device);
         return plain.eq(GIdx.to_type(ScalarType.Int64)).all().item<bool>();
     }
 

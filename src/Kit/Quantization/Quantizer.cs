@@ -31,8 +31,8 @@ public static class Quantizer
         var x = w.dtype == ScalarType.Float64 ? w : w.to_type(ScalarType.Float32);
         if (args.Strategy == QuantizationStrategy.Tensor)
             x = x.reshape(1, -1);
-        var min = x.amin(new long[] { 1 }, keepdim: true).clamp_max(0);
-        var max = x.amax(new long[] { 1 }, keepdim: true).clamp_min(0);
+        var min = x.amin(new long[] { 1 }, keepdim: true).clamp_max(HeldScalars.Of(0));
+        var max = x.amax(new long[] { 1 }, keepdim: true).clamp_min(HeldScalars.Of(0));
         var (scale, zero) = args.Observer == QuantizationObserver.Mse
             ? MseObserver.Search(x, min, max, args)
             : FromRange(min, max, args);
@@ -50,13 +50,13 @@ public static class Quantizer
         Tensor scale, zero;
         if (args.Symmetric)
         {
-            scale = Stored(Safe(maximum(min.abs(), max) / (levels / 2)), args);
+            scale = Stored(Safe(maximum(min.abs(), max).DividedBy(levels / 2)), args);
             zero = zeros_like(scale);
         }
         else
         {
-            scale = Stored(Safe((max - min) / levels), args);
-            zero = (args.QMin - min / scale).round().clamp(HeldScalars.Of(args.QMin), HeldScalars.Of(args.QMax));
+            scale = Stored(Safe((max - min).DividedBy(levels)), args);
+            zero = (min / scale).SubtractedFrom(args.QMin).round().clamp(HeldScalars.Of(args.QMin), HeldScalars.Of(args.QMax));
         }
         return (scale.MoveToOuterDisposeScope(), zero.MoveToOuterDisposeScope());
     }
@@ -72,7 +72,7 @@ public static class Quantizer
         // In place after the division: each step would otherwise be another copy of the whole weight.
         var codes = args.Type == QuantizationType.Float
             ? Fp8E4M3.Round(x / p.Scale)
-            : (x / p.Scale).round_().add_(p.ZeroPoint).clamp_(HeldScalars.Of(args.QMin), HeldScalars.Of(args.QMax));
+            : (x / p.Scale).round_().PlusInPlace(p.ZeroPoint).clamp_(HeldScalars.Of(args.QMin), HeldScalars.Of(args.QMax));
         return codes.MoveToOuterDisposeScope();
     }
 
@@ -91,12 +91,12 @@ public static class Quantizer
     }
 
     // A zero scale (an all-zero row) would divide by zero; any positive scale represents zeros exactly.
-    static Tensor Safe(Tensor scale) => scale.clamp_min(scale.dtype == ScalarType.Float64 ? 1e-300 : Float32ScaleFloor);
+    static Tensor Safe(Tensor scale) => scale.clamp_min(HeldScalars.Of(scale.dtype == ScalarType.Float64 ? 1e-300 : Float32ScaleFloor));
 
     // The float32 floor, 2^−23, is exact in bfloat16 and float16 too, so rounding never takes a scale below it
     // unless it came from float64; the clamp then keeps that scale positive as well.
     static Tensor Stored(Tensor scale, QuantizationArgs args) =>
-        args.ScaleDType is { } dtype && dtype != scale.dtype ? scale.to_type(dtype).to_type(scale.dtype).clamp_min(Float32ScaleFloor) : scale;
+        args.ScaleDType is { } dtype && dtype != scale.dtype ? scale.to_type(dtype).to_type(scale.dtype).clamp_min(HeldScalars.Of(Float32ScaleFloor)) : scale;
 
     const double Float32ScaleFloor = 1.1920929e-07;
 }

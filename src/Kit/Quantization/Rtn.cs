@@ -12,7 +12,7 @@ public static class Rtn
         long rows = w.shape[0], columns = w.shape[1];
         int groups = args.ScalesPerRow(columns);
         int perScale = args.ColumnsPerScale(columns);
-        var gIdx = (arange(columns, ScalarType.Int64, w.device) / perScale).to_type(ScalarType.Int32);
+        var gIdx = QuantizedWeight.InOrderGroups(columns, perScale, w.device).to_type(ScalarType.Int32);
         if (groups > 1 && columns == (long)groups * perScale)
         {
             // Whole groups: each group of each row becomes a row of its own, so one fit and one snap cover the

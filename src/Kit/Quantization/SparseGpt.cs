@@ -99,7 +99,7 @@ public static class SparseGpt
                     var block = W1[.., i..(i + pattern.M)];
                     var diagonal = d1[i..(i + pattern.M)];
                     var tmp = block * block / (diagonal * diagonal).reshape(1, -1);
-                    var index = tmp.topk(pattern.N, dim: 1, largest: false).indexes + i;
+                    var index = tmp.topk(pattern.N, dim: 1, largest: false).indexes.Plus(i);
                     mask1.scatter_(1, index, ones_like(index, ScalarType.Bool));
                 }
 
@@ -117,7 +117,7 @@ public static class SparseGpt
             Wf[.., i1..i2].copy_(Q1);
             Mask[.., i1..i2].copy_(mask1);
             // (w − q)² / d² is err1², so the reference's Losses1 need not be kept separately.
-            Losses.add_((Err1 * Err1).sum() / 2);
+            Losses.add_((Err1 * Err1).sum(), HeldScalars.Of(0.5));
             Wf[.., i2..].sub_(Err1.matmul(Hinv[i1..i2, i2..]));
         }
 
@@ -161,7 +161,7 @@ public static class SparseGpt
     {
         long columns = Wf.shape[1];
         var codes = grids.Select((p, g) => Quantizer.Quantize(Wf[.., (g * perScale)..(int)Math.Min(columns, (g + 1) * perScale)], p, args)).ToList();
-        var gIdx = (arange(columns, ScalarType.Int64, Wf.device) / perScale).to_type(ScalarType.Int32);
+        var gIdx = QuantizedWeight.InOrderGroups(columns, perScale, Wf.device).to_type(ScalarType.Int32);
         return QuantizedWeight.FromGridCodes(cat(codes, 1), cat(grids.Select(p => p.Scale).ToList(), 1),
             cat(grids.Select(p => p.ZeroPoint).ToList(), 1), gIdx, args);
     }

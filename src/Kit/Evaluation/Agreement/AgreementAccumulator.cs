@@ -1,3 +1,4 @@
+using Kit.Runtime;
 using static TorchSharp.torch;
 
 namespace Kit.Evaluation.Agreement;
@@ -32,9 +33,9 @@ public sealed class AgreementAccumulator
         var logP = baselineLogits.to_type(ScalarType.Float64).log_softmax(-1);
         var logQ = candidateLogits.to_type(ScalarType.Float64).to(logP.device).log_softmax(-1);
         // exp(log P) · (log P − log Q): a token with P = 0 contributes exactly 0 (no 0 · ∞ from a −∞ log).
-        var kl = (logP.exp() * (logP - logQ)).nan_to_num(0).sum(-1).clamp_min(0);
+        var kl = (logP.exp() * (logP - logQ)).nan_to_num(0).sum(-1).clamp_min(HeldScalars.Of(0));
         klSum += kl.sum().item<double>();
-        klSquares += kl.square().sum().item<double>();
+        klSquares += (kl * kl).sum().item<double>();
         maxKl = Math.Max(maxKl, kl.max().item<double>());
         agreeing += logP.argmax(-1).eq(logQ.argmax(-1)).sum().item<long>();
         positions += kl.shape[0];

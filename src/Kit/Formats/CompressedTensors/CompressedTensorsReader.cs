@@ -283,7 +283,7 @@ public sealed class CompressedTensorsReader : IDisposable
         if (!Checkpoint.Contains(name))
         {
             long perGroup = args.Strategy == QuantizationStrategy.Group ? args.GroupSize!.Value : Math.Max(1, columns);
-            using var plain = arange(columns, ScalarType.Int64, device ?? CPU).div(perGroup, RoundingMode.floor);
+            using var plain = QuantizedWeight.InOrderGroups(columns, perGroup, device ?? CPU);
             return plain.to_type(ScalarType.Int32);
         }
         var info = Checkpoint.Info(name);

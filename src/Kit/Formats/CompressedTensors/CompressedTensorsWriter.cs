@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kit.Models.Safetensors;
 using Kit.Quantization;
+using Kit.Runtime;
 using static TorchSharp.torch;
 
 namespace Kit.Formats.CompressedTensors;
@@ -147,7 +148,7 @@ public sealed class CompressedTensorsWriter
             CheckRange(module, "codes", weight.Codes, args);
         if (args.Symmetric)
         {
-            if (weight.ZeroPoint.ne(0).any().item<bool>()) throw Bad(module, "is symmetric but has non-zero zero points, which the format does not store");
+            if (weight.ZeroPoint.ne(HeldScalars.Of(0)).any().item<bool>()) throw Bad(module, "is symmetric but has non-zero zero points, which the format does not store");
         }
         else CheckRange(module, "zero points", weight.ZeroPoint, args);
 
@@ -160,7 +161,7 @@ public sealed class CompressedTensorsWriter
         else
         {
             long perGroup = Math.Max(1, columns / groups);
-            var plain = arange(columns, ScalarType.Int64, gIdx.device).div(perGroup, RoundingMode.floor);
+            var plain = QuantizedWeight.InOrderGroups(columns, perGroup, gIdx.device);
             if (!gIdx.eq(plain).all().item<bool>())
                 throw Bad(module, "g_idx is not column / group size; regrouped columns are stored only with act-order 'group'");
         }
@@ -179,7 +180,7 @@ public sealed class CompressedTensorsWriter
     Tensor StoredScale(string module, Tensor scale)
     {
         var stored = scale.to_type(ScaleDType);
-        if (!stored.isfinite().all().item<bool>() || stored.le(0).any().item<bool>())
+        if (!stored.isfinite().all().item<bool>() || stored.le(HeldScalars.Of(0)).any().item<bool>())
             throw Bad(module, $"a scale is not a positive finite {ScaleDType} (largest scale {scale.abs().max().item<float>()})");
         return (_group.Weights.Strategy == QuantizationStrategy.Tensor ? stored.reshape(1) : stored).contiguous();
     }

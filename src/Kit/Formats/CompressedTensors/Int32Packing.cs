@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Kit.Models.Safetensors;
+using Kit.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -48,15 +49,15 @@ public static unsafe class Int32Packing
         int perWord = PerWord(bits);
         using var scope = NewDisposeScope();
         long rows = codes.shape[0], columns = codes.shape[1], words = WordsFor(columns, bits);
-        var unsigned = codes.to_type(ScalarType.Int64) + (1L << (bits - 1));
+        var unsigned = codes.to_type(ScalarType.Int64).Plus(1L << (bits - 1));
         long padding = words * perWord - columns;
         if (padding > 0)
             unsigned = cat([unsigned, zeros(rows, padding, ScalarType.Int64, codes.device)], 1);
-        var shifts = arange(perWord, ScalarType.Int64, codes.device) * bits;
+        var shifts = ScalarArithmetic.Arange(perWord, ScalarType.Int64, codes.device).Times(bits);
         // The fields are disjoint, so their sum is their bitwise or; it is formed in int64 and then
         // wrapped to the signed int32 with the same 32 bits, since torch casts need not wrap.
         var word = unsigned.view(rows, words, perWord).bitwise_left_shift(shifts).sum(2, type: ScalarType.Int64);
-        word = where(word >= (1L << 31), word - (1L << 32), word);
+        word = where(word.ge(HeldScalars.Of(1L << 31)), word.Minus(1L << 32), word);
         return word.to_type(ScalarType.Int32).MoveToOuterDisposeScope();
     }
 
@@ -84,9 +85,9 @@ public static unsafe class Int32Packing
         long rows = packed.shape[0], words = packed.shape[1];
         var device = packed.device;
         var word = packed.to_type(ScalarType.Int64).bitwise_and(tensor(0xFFFFFFFFL, device: device));
-        var shifts = arange(perWord, ScalarType.Int64, device) * bits;
+        var shifts = ScalarArithmetic.Arange(perWord, ScalarType.Int64, device).Times(bits);
         var fields = word.unsqueeze(2).bitwise_right_shift(shifts).bitwise_and(tensor((1L << bits) - 1, device: device));
-        var codes = fields.reshape(rows, words * perWord)[.., ..(int)columns] - (1L << (bits - 1));
+        var codes = fields.reshape(rows, words * perWord)[.., ..(int)columns].Minus(1L << (bits - 1));
         return codes.to_type(ScalarType.Int8).contiguous().MoveToOuterDisposeScope();
     }
 

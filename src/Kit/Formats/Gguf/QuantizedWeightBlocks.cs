@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Kit.Quantization;
+using Kit.Runtime;
 using static TorchSharp.torch;
 
 namespace Kit.Formats.Gguf;
@@ -51,7 +52,7 @@ public static class QuantizedWeightBlocks
                 ? $"an asymmetric {args.NumBits}-bit grid has no ggml block (Q8_0 has no zero point; Q4_1 holds at most 4 bits)"
                 : $"a {args.Type} grid of {args.NumBits} bits is not Q4_0's, Q4_1's or Q8_0's";
         using var scope = NewDisposeScope();
-        if (args.Symmetric && weight.ZeroPoint.ne(0).any().item<bool>()) return "some zero points are not 0";
+        if (args.Symmetric && weight.ZeroPoint.ne(HeldScalars.Of(0)).any().item<bool>()) return "some zero points are not 0";
         long columns = weight.Codes.shape[1];
         if (columns % GgmlQuants.BlockElements != 0) return $"in_features {columns} is not a multiple of 32";
         if (weight.Scale.shape[1] > 1)

@@ -1,6 +1,7 @@
 using Kit.Inference.Kernels;
 using Kit.Models.Safetensors;
 using Kit.Quantization;
+using Kit.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -57,7 +58,7 @@ public sealed class Fp8Linear : CompressedLinear
             throw new ArgumentException($"{name}: FP8 layers take one scale per tensor or per output row, got scales [{string.Join(", ", weight.Scale.shape)}]", nameof(weight));
         using var scope = NewDisposeScope();
         var codes = weight.Codes.to_type(ScalarType.Byte).contiguous();
-        var nan = codes.bitwise_and(0x7F).eq(0x7F);
+        var nan = codes.bitwise_and(0x7F).eq(HeldScalars.Of(0x7F));
         if (nan.any().item<bool>())
         {
             var at = nan.nonzero()[0];
@@ -94,10 +95,8 @@ public sealed class Fp8Linear : CompressedLinear
     // FP8_DYNAMIC's activations: per token, scale = absmax / 448, values rounded to the E4M3 grid.
     static Tensor RoundActivations(Tensor x)
     {
-        var wide = x.to_type(ScalarType.Float32);
-        var scale = wide.abs().amax(new long[] { 1 }, keepdim: true) / Fp8E4M3.Max;
-        var safe = where(scale == 0, ones_like(scale), scale);
-        return (Fp8E4M3.Round(wide / safe) * scale).to_type(x.dtype);
+        var scale = TokenScales.Of(x, Fp8E4M3.Max);
+        return (Fp8E4M3.Round(x.to_type(ScalarType.Float32) / scale) * scale).to_type(x.dtype);
     }
 
     private protected override void MoveWeight(Device device)

@@ -3,6 +3,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
 using Kit.Inference.Fp8;
 using Kit.Quantization;
+using Kit.Runtime;
 using static TorchSharp.torch;
 
 namespace Kit.Inference.Kernels;
@@ -87,7 +88,7 @@ public static class KernelBenchmark
         }
         using (var scope = NewDisposeScope())
         {
-            using var fp8 = Fp8Linear.From(Rtn.Quantize(randn(rows, columns) * 0.05f, QuantizationPresets.Fp8Dynamic), quantizeActivations: true);
+            using var fp8 = Fp8Linear.From(Rtn.Quantize(randn(rows, columns).Times(0.05f), QuantizationPresets.Fp8Dynamic), quantizeActivations: true);
             var xt = tensor(x, new long[] { batch, columns });
             double seconds = Median(iterations, () => fp8.forward(xt).Dispose());
             timings.Add(Timing(batch <= Fp8Linear.KernelRows ? "fp8 FP8_DYNAMIC kernel" : "fp8 FP8_DYNAMIC tiles + torch", seconds, fp8.WeightBytes, flops));
@@ -156,9 +157,9 @@ public static class KernelBenchmark
         using var scope = NewDisposeScope();
         int groups = args.ScalesPerRow(columns);
         var codes = randint(args.QMin, args.QMax + 1, new long[] { rows, columns }, ScalarType.Int8);
-        var scale = rand(rows, groups) * 0.01f + 0.01f;
+        var scale = rand(rows, groups).Times(0.01f).Plus(0.01f);
         var zero = zeros(rows, groups, ScalarType.Int8);
-        var gIdx = (arange(columns, ScalarType.Int64) / args.ColumnsPerScale(columns)).to_type(ScalarType.Int32);
+        var gIdx = QuantizedWeight.InOrderGroups(columns, args.ColumnsPerScale(columns)).to_type(ScalarType.Int32);
         return PackedWeight.From(new QuantizedWeight(codes, scale, zero, gIdx, args));
     }
 

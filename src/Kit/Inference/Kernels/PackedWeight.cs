@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Kit.Models.Safetensors;
 using Kit.Quantization;
+using Kit.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -158,7 +159,7 @@ public sealed unsafe class PackedWeight : IDisposable
             var pairs = Data.view(OutFeatures, k / 32, 16);
             var low = pairs.bitwise_and(15);
             var high = pairs.bitwise_right_shift(4);
-            codes = stack(new[] { low, high }, 2).reshape(OutFeatures, k).to_type(ScalarType.Float32) - CodeOffset;
+            codes = stack(new[] { low, high }, 2).reshape(OutFeatures, k).to_type(ScalarType.Float32).Minus(CodeOffset);
         }
         else codes = Data.to_type(ScalarType.Float32);
         var groupOfColumn = tensor(GroupOfPackedColumn(), device: Device);

@@ -1,4 +1,5 @@
 using Kit.Models.Safetensors;
+using Kit.Runtime;
 using static TorchSharp.torch;
 
 namespace Kit.Inference.Sparse;
@@ -59,22 +60,22 @@ public sealed class Sparse24Weight : IDisposable
         using var scope = NewDisposeScope();
         long groups = columns / 4;
         var grouped = weight.detach().reshape(rows, groups, 4);
-        var nonZero = grouped.ne(0);
+        var nonZero = grouped.ne(HeldScalars.Of(0));
         var counts = nonZero.sum(-1);
-        if (counts.gt(2).any().item<bool>())
+        if (counts.gt(HeldScalars.Of(2)).any().item<bool>())
         {
-            long first = counts.gt(2).reshape(-1).to_type(ScalarType.Int64).argmax().item<long>();
+            long first = counts.gt(HeldScalars.Of(2)).reshape(-1).to_type(ScalarType.Int64).argmax().item<long>();
             long row = first / groups, column = first % groups * 4;
             throw new ArgumentException($"{layer}: row {row}, columns {column}–{column + 3} hold {counts[row, first % groups].item<long>()} non-zeros; 2:4 allows at most 2", nameof(weight));
         }
         // Non-zeros first, then the leftmost zeros fill a group's free slots; the two chosen columns sorted.
-        var score = nonZero.to_type(ScalarType.Int64) * 4 + (3 - arange(4, ScalarType.Int64, weight.device));
+        var score = nonZero.to_type(ScalarType.Int64).Times(4).Plus(ScalarArithmetic.Arange(4, ScalarType.Int64, weight.device).SubtractedFrom(3));
         var positions = score.topk(2, dim: -1).indexes.sort(-1).Values;                       // [out, groups, 2]
         var values = grouped.gather(-1, positions).reshape(rows, groups * 2).contiguous();
-        var nibbles = positions.select(-1, 0) + positions.select(-1, 1) * 4;                  // [out, groups]
+        var nibbles = positions.select(-1, 0).Plus(positions.select(-1, 1).Times(4));                  // [out, groups]
         if (groups % 2 == 1) nibbles = nn.functional.pad(nibbles, new long[] { 0, 1 });
         var pairs = nibbles.reshape(rows, -1, 2);
-        var metadata = (pairs.select(-1, 0) + pairs.select(-1, 1) * 16).to_type(ScalarType.Byte).contiguous();
+        var metadata = pairs.select(-1, 0).Plus(pairs.select(-1, 1).Times(16)).to_type(ScalarType.Byte).contiguous();
         return new Sparse24Weight(values, metadata, (int)columns);
     }
 
@@ -87,7 +88,7 @@ public sealed class Sparse24Weight : IDisposable
         ArgumentNullException.ThrowIfNull(weight);
         if (weight.dim() != 2 || weight.shape[1] % 4 != 0) return false;
         using var scope = NewDisposeScope();
-        return !weight.reshape(weight.shape[0], -1, 4).ne(0).sum(-1).gt(2).any().item<bool>();
+        return !weight.reshape(weight.shape[0], -1, 4).ne(HeldScalars.Of(0)).sum(-1).gt(HeldScalars.Of(2)).any().item<bool>();
     }
 
     /// <summary>
@@ -100,7 +101,7 @@ public sealed class Sparse24Weight : IDisposable
         {
             using var scope = NewDisposeScope();
             var (first, second) = Positions(0, OutFeatures);
-            var columns = arange(4, ScalarType.Byte, Device);
+            var columns = ScalarArithmetic.Arange(4, ScalarType.Byte, Device);
             return first.ne(columns).logical_and(second.ne(columns)).reshape(OutFeatures, InFeatures).MoveToOuterDisposeScope();
         }
     }
@@ -113,7 +114,7 @@ public sealed class Sparse24Weight : IDisposable
     {
         using var scope = NewDisposeScope();
         var (first, second) = Positions(start, count);
-        var columns = arange(4, ScalarType.Byte, Device);
+        var columns = ScalarArithmetic.Arange(4, ScalarType.Byte, Device);
         var values = Values.narrow(0, start, count).to_type(dtype).reshape(count, -1, 2);
         var dense = where(first.eq(columns), values.narrow(2, 0, 1),
             where(second.eq(columns), values.narrow(2, 1, 1), zeros(1, dtype, Device)));

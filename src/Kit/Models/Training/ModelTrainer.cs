@@ -1,3 +1,4 @@
+using Kit.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -17,7 +18,7 @@ public static class ModelTrainer
         double residualStd = 0.02 / Math.Sqrt(2.0 * model.Config.NumHiddenLayers);
         foreach (var (name, p) in model.named_parameters())
         {
-            if (name.EndsWith("norm.weight")) p.fill_(1.0);
+            if (name.EndsWith("norm.weight")) p.fill_(HeldScalars.Of(1.0));
             else if (name.EndsWith(".bias")) p.zero_();
             else p.normal_(0, name.EndsWith("o_proj.weight") || name.EndsWith("down_proj.weight") ? residualStd : 0.02, generator);
         }
