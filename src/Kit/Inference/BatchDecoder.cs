@@ -67,19 +67,47 @@ public sealed class BatchDecoder : IDisposable
     }
 
     /// <summary>
-    /// One step: prefills the sequences added since the last step (those of equal prompt length in one pass) and
-    /// samples their first tokens, then decodes one token for every sequence that was already running. Returns the
-    /// tokens produced, in sequence order within each pass.
+    /// One step: prefills the sequences added since the last step and samples their first tokens, then decodes one
+    /// token for every sequence that was already running. Prompts of similar lengths are prefilled in one pass, the
+    /// shorter ones padded to the longest, so that their matrix products share one read of the weights; a pass
+    /// takes no more than <see cref="MaxPrefillPadding"/> of padding. Returns the tokens produced, in sequence order
+    /// within each pass.
     /// </summary>
     public IReadOnlyList<(GenerationSequence Sequence, int Token)> Step()
     {
         var running = sequences.Where(s => s.StopReason == null && s.Prefilled).ToList();
         var produced = new List<(GenerationSequence, int)>();
         using var _ = no_grad();
-        foreach (var group in sequences.Where(s => s.StopReason == null && !s.Prefilled).GroupBy(s => s.Prompt.Count))
-            Pass(group.ToList(), s => s.Prompt, produced);
+        var added = sequences.Where(s => s.StopReason == null && !s.Prefilled).ToList();
+        foreach (var pass in PrefillPasses(added.Select(s => s.Prompt.Count).ToList()))
+            Pass(pass.Select(i => added[i]).ToList(), s => s.Prompt, produced);
         if (running.Count > 0) Pass(running, s => new[] { s.Generated[^1] }, produced);
         return produced;
+    }
+
+    /// <summary>Padding a prefill pass may add, as a fraction of its prompts' tokens.</summary>
+    public const double MaxPrefillPadding = 0.25;
+
+    /// <summary>
+    /// Prefill passes for prompts of <paramref name="promptLengths"/>, as indices in increasing order: shortest prompts
+    /// first, a pass grows while padding every prompt to its longest adds at most <see cref="MaxPrefillPadding"/>.
+    /// </summary>
+    internal static IEnumerable<int[]> PrefillPasses(IReadOnlyList<int> promptLengths)
+    {
+        var pass = new List<int>();
+        long tokens = 0;
+        foreach (int i in Enumerable.Range(0, promptLengths.Count).OrderBy(i => promptLengths[i]))
+        {
+            long padded = (long)(pass.Count + 1) * promptLengths[i];
+            if (pass.Count > 0 && padded > (1 + MaxPrefillPadding) * (tokens + promptLengths[i]))
+            {
+                yield return pass.Order().ToArray();
+                (pass, tokens) = (new List<int>(), 0);
+            }
+            pass.Add(i);
+            tokens += promptLengths[i];
+        }
+        if (pass.Count > 0) yield return pass.Order().ToArray();
     }
 
     void Pass(IReadOnlyList<GenerationSequence> batch, Func<GenerationSequence, IReadOnlyList<int>> tokens, List<(GenerationSequence, int)> produced)
@@ -87,14 +115,16 @@ public sealed class BatchDecoder : IDisposable
         var next = new long[batch.Count];
         using (var scope = NewDisposeScope())
         {
-            int t = tokens(batch[0]).Count;
+            var lengths = batch.Select(s => (long)tokens(s).Count).ToArray();
+            int t = (int)lengths.Max();
+            // Padding repeats a row's last token: any id would do, since padding is neither attended to nor cached.
             var ids = new long[batch.Count * t];
             for (int s = 0; s < batch.Count; s++)
             {
                 var row = tokens(batch[s]);
-                for (int j = 0; j < t; j++) ids[s * t + j] = row[j];
+                for (int j = 0; j < t; j++) ids[s * t + j] = row[Math.Min(j, row.Count - 1)];
             }
-            var logits = model.Forward(tensor(ids, batch.Count, t), batch.Select(s => s.Cache).ToArray(), lastOnly: true)[.., 0];
+            var logits = model.Forward(tensor(ids, batch.Count, t), batch.Select(s => s.Cache).ToArray(), lastOnly: true, lengths)[.., 0];
             // Rows that share a sampler draw together, so the shared-options decoder samples exactly as before; a
             // sampled sequence with its own options draws from its own random stream alone, and greedy ones share one argmax.
             foreach (var rows in Enumerable.Range(0, batch.Count).GroupBy(s => batch[s].Sampler ?? (batch[s].Options.Temperature > 0 ? sampler : greedy)))

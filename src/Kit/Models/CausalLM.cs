@@ -108,16 +108,19 @@ public sealed class CausalLM : nn.Module
     /// Runs B sequences that each keep their own cache (<paramref name="caches"/>[b], batch 1) on
     /// <paramref name="inputIds"/> [B, T]: sequence b's tokens continue after the positions its cache holds, so
     /// sequences of different lengths step together without padding, and a sequence can join or leave between
-    /// steps. Returns logits [B, T, vocab] (or [B, 1, vocab] when <paramref name="lastOnly"/>).
+    /// steps. Where <paramref name="newTokens"/> is given, sequence b's tokens are only the first newTokens[b] of
+    /// its row (prompts of different lengths prefilled together; the rest is padding, neither attended to nor
+    /// cached). Returns logits [B, T, vocab] (or [B, 1, vocab] at each sequence's last token when
+    /// <paramref name="lastOnly"/>).
     /// </summary>
-    public Tensor Forward(Tensor inputIds, IReadOnlyList<KvCache> caches, bool lastOnly = false)
+    public Tensor Forward(Tensor inputIds, IReadOnlyList<KvCache> caches, bool lastOnly = false, IReadOnlyList<long>? newTokens = null)
     {
         using var scope = NewDisposeScope();
         long b = inputIds.shape[0], t = inputIds.shape[1];
         if (caches.Count != b) throw new ArgumentException($"{b} sequences need {b} caches, got {caches.Count}", nameof(caches));
         if (caches.Any(c => c.Mask is not null))
             throw new ArgumentException("a per-sequence cache holds one unpadded sequence; this one carries a padding mask from a batched pass", nameof(caches));
-        var inputs = SequenceAttentionInputs.Create(Config, Model.Rotary, caches.Select(c => c.Length).ToArray(), t, DType, Device);
+        var inputs = SequenceAttentionInputs.Create(Config, Model.Rotary, caches.Select(c => c.Length).ToArray(), t, DType, Device, newTokens);
         var h = Model.EmbedTokens.call(inputIds.to(Device));
         var layerCaches = new LayerKvCache[b];
         for (int i = 0; i < Model.Layers.Count; i++)
@@ -125,7 +128,11 @@ public sealed class CausalLM : nn.Module
             for (int s = 0; s < b; s++) layerCaches[s] = caches[s][i];
             h = Model.Layers[i].Forward(h, inputs, layerCaches);
         }
-        if (lastOnly) h = h[.., (int)(t - 1)..];
+        if (lastOnly && t > 1)
+        {
+            var last = inputs.NewTokens.Select((n, s) => s * t + n - 1).ToArray();
+            h = h.reshape(b * t, h.shape[^1]).index_select(0, tensor(last, device: h.device)).unsqueeze(1);
+        }
         return Logits(Model.Norm.call(h)).MoveToOuterDisposeScope();
     }
 

@@ -204,11 +204,15 @@ public sealed class Attention : nn.Module
         // The reshapes around attention run once for the batch, not once per sequence: at eight sequences and 22
         // layers each saved operation is 176 TorchSharp calls per decode step.
         var grouped = Grouped(q);
+        long group = heads / kvHeads;
         var y = new Tensor[caches.Count];
         for (int s = 0; s < y.Length; s++)
         {
-            var (keys, values) = caches[s].Append(k.narrow(0, s, 1), v.narrow(0, s, 1));
-            y[s] = nn.functional.scaled_dot_product_attention(grouped.narrow(0, s, 1), keys, values, inputs.Masks[s]);
+            // A shorter prompt padded to T: only its own tokens are cached and attend; the padding rows' outputs are 0.
+            long n = inputs.NewTokens[s];
+            var (keys, values) = caches[s].Append(k.narrow(0, s, 1).narrow(2, 0, n), v.narrow(0, s, 1).narrow(2, 0, n));
+            y[s] = nn.functional.scaled_dot_product_attention(grouped.narrow(0, s, 1).narrow(2, 0, n * group), keys, values, inputs.Masks[s]);
+            if (n < t) y[s] = nn.functional.pad(y[s], new long[] { 0, 0, 0, (t - n) * group });
         }
         return OProj.call(Ungrouped(y.Length == 1 ? y[0] : cat(y, 0), b, t)).MoveToOuterDisposeScope();
     }

@@ -20,7 +20,8 @@ public sealed class BatchDecoderTests
         var weights = TinyModels.RandomWeights(config, seed: 8);
         var reference = new ReferenceTransformer(config, weights);
         using var model = TinyModels.Build(config, weights);
-        IReadOnlyList<int>[] prompts = { new[] { 1, 4, 9 }, new[] { 2, 7, 3, 5, 8, 6 }, new[] { 11 }, new[] { 3, 3, 12 } };
+        // The prompts of 3, 3 and 4 tokens share a prefill pass (the shortest padded), 1 and 6 get their own.
+        IReadOnlyList<int>[] prompts = { new[] { 1, 4, 9 }, new[] { 2, 7, 3, 5, 8, 6 }, new[] { 11 }, new[] { 3, 3, 12 }, new[] { 5, 1, 9, 2 } };
 
         var batch = TokenGenerator.Generate(model, prompts, new GenerationOptions { MaxNewTokens = 6 }, NoStops);
 
@@ -58,6 +59,19 @@ public sealed class BatchDecoderTests
         Assert.Equal(alone[0], a.Generated);
         Assert.Equal(alone[1], b.Generated);
         Assert.All(decoder.Sequences, s => Assert.Equal("length", s.StopReason));
+    }
+
+    [Fact]
+    public void Prompts_of_similar_length_share_a_prefill_pass_and_padding_stays_within_a_quarter()
+    {
+        // 3 + 4 + 4 + 5 = 16 tokens padded to 4 · 5 = 20 (+25 %); 40 alone would pad the others eightfold.
+        var passes = BatchDecoder.PrefillPasses(new[] { 4, 40, 3, 5, 4 }).ToList();
+        Assert.Equal(new[] { new[] { 0, 2, 3, 4 }, new[] { 1 } }, passes);
+        Assert.Equal(new[] { new[] { 0, 1 } }, BatchDecoder.PrefillPasses(new[] { 7, 7 }));
+        Assert.Empty(BatchDecoder.PrefillPasses(Array.Empty<int>()));
+        // 4 + 6 = 10 padded to 12 (+20 %) fits; 1 + 6 padded to 12 (+71 %) does not.
+        Assert.Equal(new[] { new[] { 0, 1 } }, BatchDecoder.PrefillPasses(new[] { 4, 6 }));
+        Assert.Equal(new[] { new[] { 0 }, new[] { 1 } }, BatchDecoder.PrefillPasses(new[] { 1, 6 }));
     }
 
     [Fact]

@@ -66,6 +66,32 @@ public sealed class CausalLMTests
         Assert.True(nextBoth[1, 0].allclose(nextB[0, -1], atol: 1e-10));
     }
 
+    [Theory]
+    [MemberData(nameof(TinyModels.All), MemberType = typeof(TinyModels))]
+    public void Right_padded_prefill_with_own_caches_equals_each_prompt_alone_and_caches_only_its_tokens(string arch)
+    {
+        // Mistral's window of 3 cuts the longer prompt, so the per-length masks are exercised too.
+        var config = TinyModels.ByName(arch);
+        using var model = TinyModels.Build(config, TinyModels.RandomWeights(config, seed: 12));
+        long[] a = { 1, 5, 9, 13, 17 }, b = { 2, 6 };
+        using var aloneA = model.Forward(tensor(a, 1, a.Length));
+        using var aloneB = model.Forward(tensor(b, 1, b.Length));
+        using var cacheA = new KvCache(config.NumHiddenLayers);
+        using var cacheB = new KvCache(config.NumHiddenLayers);
+        // b padded with tokens that would change its logits if they were attended to.
+        var batch = tensor(new long[] { 1, 5, 9, 13, 17, 2, 6, 30, 31, 32 }, 2, 5);
+        using var last = model.Forward(batch, new[] { cacheA, cacheB }, lastOnly: true, newTokens: new long[] { 5, 2 });
+        Assert.Equal(new long[] { 2, 1, config.VocabSize }, last.shape);
+        Assert.True(last[0, 0].allclose(aloneA[0, -1], rtol: 0, atol: 1e-10));
+        Assert.True(last[1, 0].allclose(aloneB[0, -1], rtol: 0, atol: 1e-10));
+        Assert.Equal(new long[] { 5, 2 }, new[] { cacheA.Length, cacheB.Length });
+
+        // The next token of each continues from its own cache as if the other had never been there.
+        using var next = model.Forward(tensor(new long[] { 21, 22 }, 2, 1), new[] { cacheA, cacheB });
+        using var nextB = model.Forward(tensor(new long[] { 2, 6, 22 }, 1, 3));
+        Assert.True(next[1, 0].allclose(nextB[0, -1], rtol: 0, atol: 1e-10));
+    }
+
     [Fact]
     public void Llama3_rope_scaling_changes_only_long_wavelengths()
     {
