@@ -53,7 +53,7 @@ public static class DeviceChecks
         {
             var folder = Path.Combine(workDir, $"{method}-{on.Replace(':', '-')}".ToLowerInvariant());
             ModelCompression.Compress(Stories260K.Name, folder, recipe, calibration,
-                new SequentialOptions { Device = on, Format = OutputFormat.CompressedTensors, Overwrite = true });
+                new SequentialOptions { Device = on, Format = SaveFormat.CompressedTensors, Overwrite = true });
             return folder;
         }
         string cpuFolder = Run("cpu"), deviceFolder = Run(device);
@@ -111,7 +111,7 @@ public static class DeviceChecks
             ModelCompression.Compress(Stories260K.Name, folder, recipe, null, new SequentialOptions
             {
                 Device = "cpu", Overwrite = true,
-                Format = recipe.Weights is null ? OutputFormat.Dense : OutputFormat.CompressedTensors,
+                Format = recipe.Weights is null ? SaveFormat.Dense : SaveFormat.CompressedTensors,
             });
             int[] Tokens(string on, out string weightsOn, out string moduleType)
             {

@@ -38,6 +38,8 @@ public static class SequentialCompressor
         IReadOnlyList<int[]> samples, SequentialOptions? options = null, IProgress<CompressionProgress>? progress = null)
     {
         options ??= new SequentialOptions();
+        if (options.Format == SaveFormat.Gguf)
+            throw new ArgumentException("the layer-by-layer pipeline writes folders (compressed-tensors or dense); a GGUF file is written by ModelExport.CompressAndSave from the codes the pipeline hands it");
         recipe.Validated();
         var clock = Stopwatch.StartNew();
         var config = ModelConfig.Load(Path.Combine(modelFolder, "config.json"));
@@ -52,7 +54,7 @@ public static class SequentialCompressor
             throw new IOException($"{outputFolder} already exists and is not empty; choose another --out or allow overwriting");
 
         // Checked before any work: a scheme vLLM cannot serve is refused here, not after an hour of GPTQ.
-        var writer = options.Format == OutputFormat.CompressedTensors && recipe.Weights is not null
+        var writer = options.Format == SaveFormat.CompressedTensors && recipe.Weights is not null
             ? new CompressedTensorsWriter(recipe, StorageDType(config)) : null;
         if (writer is not null) CheckGroupsTile(config, recipe.Weights!);
         // The solvers round scales to the dtype the checkpoint keeps them in (both formats save the model's dtype),

@@ -2,15 +2,6 @@ using static TorchSharp.torch;
 
 namespace Kit.Calibration;
 
-/// <summary>How a compressed model is written.</summary>
-public enum OutputFormat
-{
-    /// <summary>compressed-tensors (what vLLM serves): packed codes and scales; pruned-only models stay dense.</summary>
-    CompressedTensors,
-    /// <summary>Plain safetensors with the compressed values as dense weights (any grid, any group size).</summary>
-    Dense,
-}
-
 /// <summary>Where and how the layer-by-layer pipeline runs.</summary>
 public sealed record SequentialOptions
 {
@@ -32,8 +23,8 @@ public sealed record SequentialOptions
     /// export formats that need the codes themselves, such as GGUF. Only called for the dense output format.
     /// </summary>
     public Action<string, Kit.Quantization.QuantizedWeight>? QuantizedWeightSink { get; init; }
-    /// <summary>The format of the written model.</summary>
-    public OutputFormat Format { get; init; } = OutputFormat.CompressedTensors;
+    /// <summary>The format of the written folder: compressed-tensors or dense (GGUF goes through <see cref="Kit.Formats.ModelExport"/>).</summary>
+    public SaveFormat Format { get; init; } = SaveFormat.CompressedTensors;
     /// <summary>Replace an existing output folder (it is only removed once the new one is complete).</summary>
     public bool Overwrite { get; init; }
     /// <summary>

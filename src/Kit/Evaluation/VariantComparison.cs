@@ -27,7 +27,7 @@ public static class VariantComparison
     /// </summary>
     public static IReadOnlyList<VariantResult> Run(string model, IReadOnlyList<(string Name, CompressionRecipe Recipe)> variants,
         CalibrationRequest? calibration, string evaluationText, string runsFolder, int seqLen = 256,
-        IProgress<string>? progress = null, OutputFormat format = OutputFormat.Dense)
+        IProgress<string>? progress = null, SaveFormat format = SaveFormat.Dense)
     {
         var text = File.ReadAllText(evaluationText);
         var results = new List<VariantResult>();

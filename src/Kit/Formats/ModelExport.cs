@@ -4,17 +4,6 @@ using Kit.Quantization;
 
 namespace Kit.Formats;
 
-/// <summary>The formats <c>kit quantize</c> writes.</summary>
-public enum SaveFormat
-{
-    /// <summary>compressed-tensors, served by vLLM (the default).</summary>
-    CompressedTensors,
-    /// <summary>Dense safetensors holding the compressed values.</summary>
-    Dense,
-    /// <summary>A single GGUF file for llama.cpp and Ollama.</summary>
-    Gguf,
-}
-
 /// <summary>Compresses a model and saves it in the chosen format.</summary>
 public static class ModelExport
 {
@@ -27,7 +16,7 @@ public static class ModelExport
     {
         if (format != SaveFormat.Gguf)
             return ModelCompression.Compress(model, output, recipe, calibration,
-                options with { Format = format == SaveFormat.Dense ? OutputFormat.Dense : OutputFormat.CompressedTensors }, progress, log);
+                options with { Format = format }, progress, log);
 
         if (File.Exists(output) && !options.Overwrite)
             throw new IOException($"{output} already exists; choose another --out or allow overwriting");
@@ -40,7 +29,7 @@ public static class ModelExport
             try
             {
                 var report = ModelCompression.Compress(model, folder, recipe, calibration,
-                    options with { Format = OutputFormat.Dense, Overwrite = false, QuantizedWeightSink = (name, w) => weights[name] = w }, progress, log);
+                    options with { Format = SaveFormat.Dense, Overwrite = false, QuantizedWeightSink = (name, w) => weights[name] = w }, progress, log);
                 var type = recipe.Weights is { NumBits: <= 4 } ? GgmlType.Q4_0 : recipe.Weights is null ? GgmlType.F16 : GgmlType.Q8_0;
                 // general.name from what the user gave, not from the staging folder's name.
                 var export = GgufExporter.Export(folder, output, new GgufExportOptions { TensorType = type, QuantizedWeights = weights, Name = GgufExporter.NameOf(model) });

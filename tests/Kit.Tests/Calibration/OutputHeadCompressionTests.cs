@@ -51,7 +51,7 @@ public sealed class OutputHeadCompressionTests
         var model = UntiedModel();
         var samples = SequentialCompressorTests.TinyStoriesWindows(8, 48);
         var dense = Path.Combine(TestPaths.NewTempDir(), "dense");
-        var report = SequentialCompressor.Run(model, dense, GptqWithHead, samples, new SequentialOptions { Device = "cpu", Format = OutputFormat.Dense });
+        var report = SequentialCompressor.Run(model, dense, GptqWithHead, samples, new SequentialOptions { Device = "cpu", Format = SaveFormat.Dense });
         Assert.Equal(2 * 7 + 1, report.Modules.Count);
         var head = report.Modules[^1];
         Assert.Equal(("lm_head", 1024L, 64L), (head.Module, head.Rows, head.Columns));
@@ -101,7 +101,7 @@ public sealed class OutputHeadCompressionTests
         var packed = Path.Combine(TestPaths.NewTempDir(), "packed");
         var dense = Path.Combine(TestPaths.NewTempDir(), "dense");
         SequentialCompressor.Run(model, packed, rtn, [], new SequentialOptions { Device = "cpu" });
-        SequentialCompressor.Run(model, dense, rtn, [], new SequentialOptions { Device = "cpu", Format = OutputFormat.Dense });
+        SequentialCompressor.Run(model, dense, rtn, [], new SequentialOptions { Device = "cpu", Format = SaveFormat.Dense });
 
         using (var checkpoint = SafetensorsCheckpoint.Open(packed))
         {

@@ -28,11 +28,21 @@ public sealed class SequentialCompressorTests
     };
 
     [Fact]
+    public void The_pipeline_refuses_to_write_gguf_itself_and_leaves_no_folder()
+    {
+        var output = Path.Combine(TestPaths.NewTempDir(), "gguf");
+        var e = Assert.Throws<ArgumentException>(() => SequentialCompressor.Run(TestPaths.Stories260K, output, Rtn4, [],
+            new SequentialOptions { Device = "cpu", Format = SaveFormat.Gguf }));
+        Assert.Contains("ModelExport", e.Message);
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
     public void Rtn_through_the_pipeline_writes_each_weight_rounded_on_its_own_grid()
     {
         var output = Path.Combine(TestPaths.NewTempDir(), "rtn");
         var report = SequentialCompressor.Run(TestPaths.Stories260K, output, Rtn4, TinyStoriesWindows(8, 64),
-            new SequentialOptions { Device = "cpu", Format = OutputFormat.Dense });
+            new SequentialOptions { Device = "cpu", Format = SaveFormat.Dense });
 
         Assert.Equal(5 * 7, report.Modules.Count);
         Assert.Equal("model.layers.0.self_attn.q_proj", report.Modules[0].Module);
@@ -62,7 +72,7 @@ public sealed class SequentialCompressorTests
     {
         var output = Path.Combine(TestPaths.NewTempDir(), "rtn");
         var report = SequentialCompressor.Run(TestPaths.Stories260K, output, Rtn4, Array.Empty<int[]>(),
-            new SequentialOptions { Device = "cpu", Format = OutputFormat.Dense });
+            new SequentialOptions { Device = "cpu", Format = SaveFormat.Dense });
         Assert.All(report.Modules, m => { Assert.Null(m.RelativeError); Assert.Null(m.ErrorPerToken); });
         var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(output, "kit_compression.json")))!;
         var first = json["Modules"]![0]!.AsObject();
@@ -125,7 +135,7 @@ public sealed class SequentialCompressorTests
         var samples = TinyStoriesWindows(8, 64);
         var dense = Path.Combine(TestPaths.NewTempDir(), "dense");
         var packed = Path.Combine(TestPaths.NewTempDir(), "packed");
-        SequentialCompressor.Run(model, dense, recipe, samples, new SequentialOptions { Device = "cpu", Format = OutputFormat.Dense });
+        SequentialCompressor.Run(model, dense, recipe, samples, new SequentialOptions { Device = "cpu", Format = SaveFormat.Dense });
         SequentialCompressor.Run(model, packed, recipe, samples, new SequentialOptions { Device = "cpu" });
 
         using var denseWeights = SafetensorsCheckpoint.Open(dense);
@@ -146,12 +156,12 @@ public sealed class SequentialCompressorTests
         var recipe = Rtn4 with { Method = CompressionMethod.Gptq, ActOrder = ActOrder.None };
         var samples = TinyStoriesWindows(8, 64);
         var plain = SequentialCompressor.Run(TestPaths.Stories260K, Path.Combine(TestPaths.NewTempDir(), "plain"), recipe, samples,
-            new SequentialOptions { Device = "cpu", Format = OutputFormat.Dense });
+            new SequentialOptions { Device = "cpu", Format = SaveFormat.Dense });
         Assert.All(plain.Modules, m => Assert.Null(m.HessianCondition));
         Assert.Contains("\"HessianCondition\": null", File.ReadAllText(Path.Combine(plain.OutputFolder, "kit_compression.json")));
 
         var asked = SequentialCompressor.Run(TestPaths.Stories260K, Path.Combine(TestPaths.NewTempDir(), "asked"), recipe, samples,
-            new SequentialOptions { Device = "cpu", Format = OutputFormat.Dense, HessianConditionNumbers = true });
+            new SequentialOptions { Device = "cpu", Format = SaveFormat.Dense, HessianConditionNumbers = true });
         Assert.All(asked.Modules, m => Assert.InRange(m.HessianCondition!.Value, 1, 1e12));
         // q, k and v read one input, so they share one Hessian and one condition number.
         Assert.Equal(asked.Modules[0].HessianCondition, asked.Modules[2].HessianCondition);

@@ -20,7 +20,7 @@ public sealed class Stories260KCompressionTests
     {
         var folder = Path.Combine(TestPaths.NewTempDir(), "model");
         ModelCompression.Compress(TestPaths.Stories260K, folder, recipe, recipe.NeedsCalibration ? Calibration : null,
-            new SequentialOptions { Device = "cpu", Format = OutputFormat.Dense });
+            new SequentialOptions { Device = "cpu", Format = SaveFormat.Dense });
         using var lm = LanguageModel.Load(folder, new ModelLoadOptions { Device = "cpu" });
         return (folder, lm.Perplexity(HeldOut, seqLen: 256).Value);
     }

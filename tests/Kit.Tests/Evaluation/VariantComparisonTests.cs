@@ -19,7 +19,7 @@ public sealed class VariantComparisonTests
             ("2:4", new CompressionRecipe { Method = CompressionMethod.Magnitude, Sparsity = SparsityPattern.Parse("2:4") }),
         };
         var results = VariantComparison.Run(Stories260K.Name, variants, null, WriteText(),
-            TestPaths.NewTempDir(), seqLen: 128, format: OutputFormat.CompressedTensors);
+            TestPaths.NewTempDir(), seqLen: 128, format: SaveFormat.CompressedTensors);
 
         Assert.Equal(["dense", "W8A8", "2:4"], results.Select(r => r.Name));
         Assert.True(CompressedTensorsReader.IsCompressedTensors(results[1].Folder));

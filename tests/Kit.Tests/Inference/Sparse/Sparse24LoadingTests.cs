@@ -16,7 +16,7 @@ public sealed class Sparse24LoadingTests
         var folder = Path.Combine(TestPaths.NewTempDir(), "model");
         ModelCompression.Compress(TestPaths.Stories260K, folder,
             new CompressionRecipe { Method = CompressionMethod.Magnitude, Sparsity = SparsityPattern.NOfM(2, 4) }, null,
-            new SequentialOptions { Device = "cpu", Format = OutputFormat.Dense });
+            new SequentialOptions { Device = "cpu", Format = SaveFormat.Dense });
         return folder;
     });
 
