@@ -134,7 +134,7 @@ public static class SequentialCompressor
             foreach (var activations in Directory.GetFiles(staging, "activations-*.safetensors")) File.Delete(activations);
             var report = new CompressionReport(recipe, reports, samples.Count, seqLen, clock.Elapsed.TotalSeconds + (resumed?.Seconds ?? 0),
                 peak.AnonymousBytes, Process.GetCurrentProcess().PeakWorkingSet64, Path.GetFullPath(outputFolder));
-            File.WriteAllText(Path.Combine(staging, "kit_compression.json"), JsonSerializer.Serialize(report, ReportJson));
+            File.WriteAllText(Path.Combine(staging, CompressionReportFile.FileName), JsonSerializer.Serialize(report, ReportJson));
             Publish(staging, outputFolder);
             return report;
         }
@@ -356,7 +356,7 @@ public static class SequentialCompressor
         foreach (var file in Directory.GetFiles(from))
         {
             string name = Path.GetFileName(file);
-            if (name.EndsWith(".safetensors", StringComparison.Ordinal) || name == "model.safetensors.index.json" || name == "kit_compression.json") continue;
+            if (name.EndsWith(".safetensors", StringComparison.Ordinal) || name == "model.safetensors.index.json" || name == CompressionReportFile.FileName) continue;
             File.Copy(file, Path.Combine(to, name));
         }
     }

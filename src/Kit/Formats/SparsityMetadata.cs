@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Kit.Calibration;
 using Kit.Quantization;
 
 namespace Kit.Formats;
@@ -11,8 +12,8 @@ namespace Kit.Formats;
 /// <param name="Modules">The compressed Linears' names (<c>Modules[].Module</c>), e.g. model.layers.0.mlp.up_proj.</param>
 internal sealed record SparsityMetadata(SparsityPattern Pattern, IReadOnlySet<string> Modules)
 {
-    /// <summary>The file the pipeline writes beside the weights.</summary>
-    public const string FileName = "kit_compression.json";
+    /// <summary>The file it is read from, for loaders' errors (models do not reach into the pipeline's folder).</summary>
+    public const string FileName = CompressionReportFile.FileName;
 
     /// <summary>
     /// Reads <paramref name="folder"/>'s metadata; null when the folder has none or its recipe did not prune.
@@ -20,12 +21,9 @@ internal sealed record SparsityMetadata(SparsityPattern Pattern, IReadOnlySet<st
     /// </summary>
     public static SparsityMetadata? Read(string folder)
     {
-        string path = Path.Combine(folder, FileName);
-        if (!File.Exists(path)) return null;
+        if (CompressionReportFile.Read(folder, out string path) is not { } root) return null;
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllText(path));
-            var root = document.RootElement;
             if (!root.GetProperty("Recipe").TryGetProperty("Sparsity", out var sparsity) || sparsity.ValueKind == JsonValueKind.Null)
                 return null;
             int n = sparsity.GetProperty("N").GetInt32(), m = sparsity.GetProperty("M").GetInt32();
@@ -35,7 +33,7 @@ internal sealed record SparsityMetadata(SparsityPattern Pattern, IReadOnlySet<st
                 .ToHashSet(StringComparer.Ordinal);
             return new SparsityMetadata(pattern, modules);
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
         {
             throw new InvalidDataException($"{path}: Recipe.Sparsity or Modules is malformed ({e.Message})", e);
         }

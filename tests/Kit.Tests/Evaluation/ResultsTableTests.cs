@@ -1,3 +1,4 @@
+using Kit.Calibration;
 using Kit.Evaluation.Agreement;
 using Kit.Evaluation.Results;
 using ParquetSharp;
@@ -100,7 +101,7 @@ public sealed class ResultsTableTests
     {
         string folder = TestPaths.NewTempDir();
         Assert.Empty(LayerErrors.Read(folder));
-        File.WriteAllText(Path.Combine(folder, LayerErrors.ReportFile), """
+        File.WriteAllText(Path.Combine(folder, CompressionReportFile.FileName), """
             { "Modules": [
               { "Layer": 0, "Module": "model.layers.0.self_attn.q_proj", "Rows": 4, "Columns": 4, "ErrorPerToken": 0.5, "RelativeError": 0.01, "Sparsity": 0.5 },
               { "Layer": 1, "Module": "model.layers.1.mlp.down_proj", "Rows": 4, "Columns": 4, "ErrorPerToken": "NaN", "RelativeError": "NaN", "Sparsity": 0 } ] }
@@ -109,7 +110,7 @@ public sealed class ResultsTableTests
         Assert.Equal(2, errors.Count);
         Assert.Equal(new LayerError(0, "model.layers.0.self_attn.q_proj", 0.01, 0.5, 0.5), errors[0]);
         Assert.True(double.IsNaN(errors[1].RelativeError));
-        File.WriteAllText(Path.Combine(folder, LayerErrors.ReportFile), "{ \"modules\": 3 }");
+        File.WriteAllText(Path.Combine(folder, CompressionReportFile.FileName), "{ \"modules\": 3 }");
         Assert.Contains("kit_compression.json", Assert.Throws<InvalidDataException>(() => LayerErrors.Read(folder)).Message);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Kit.Calibration;
 
 namespace Kit.Evaluation.Agreement;
 
@@ -13,25 +14,20 @@ public sealed record LayerError(int Layer, string Module, double RelativeError, 
 /// <summary>Reads the per-layer errors from the <c>kit_compression.json</c> report that Kit writes next to a compressed model.</summary>
 public static class LayerErrors
 {
-    /// <summary>The report's file name inside a model folder.</summary>
-    public const string ReportFile = "kit_compression.json";
-
     /// <summary>The errors of the model in <paramref name="folder"/>, or an empty list when it has no Kit report.</summary>
     /// <exception cref="InvalidDataException">The report exists but is not a Kit compression report.</exception>
     public static IReadOnlyList<LayerError> Read(string folder)
     {
-        string path = Path.Combine(folder, ReportFile);
-        if (!File.Exists(path)) return [];
+        if (CompressionReportFile.Read(folder, out string path) is not { } root) return [];
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { AllowTrailingCommas = true });
-            if (!document.RootElement.TryGetProperty("Modules", out var modules) || modules.ValueKind != JsonValueKind.Array)
+            if (!root.TryGetProperty("Modules", out var modules) || modules.ValueKind != JsonValueKind.Array)
                 throw new InvalidDataException($"{path}: no 'Modules' array; not a Kit compression report");
             return modules.EnumerateArray().Select(m => new LayerError(
                 m.GetProperty("Layer").GetInt32(), m.GetProperty("Module").GetString() ?? "",
                 Number(m.GetProperty("RelativeError")), Number(m.GetProperty("ErrorPerToken")), Number(m.GetProperty("Sparsity")))).ToList();
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
         {
             throw new InvalidDataException($"{path}: not a readable Kit compression report ({e.Message})", e);
         }
