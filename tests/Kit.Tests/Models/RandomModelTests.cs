@@ -28,6 +28,7 @@ public sealed class RandomModelTests
         // TinyLlama-1.1B: 1,100,048,384 parameters; SmolLM-135M: 134,515,008 (tied embeddings).
         Assert.Equal(1_100_048_384, ModelShapes.TinyLlama11B.ParameterCount);
         Assert.Equal(134_515_008, ModelShapes.SmolLM135M.ParameterCount);
+        Assert.Equal(6_738_415_616, ModelShapes.Llama2_7B.ParameterCount);   // Llama-2-7b-hf's published count
         Assert.Contains("known: tinyllama-1.1b", Assert.Throws<ArgumentException>(() => ModelShapes.Get("gpt-5")).Message);
     }
 }
