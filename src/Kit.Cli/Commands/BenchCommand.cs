@@ -27,12 +27,13 @@ internal static class BenchCommand
         public readonly Option<int> Seed = new("--seed") { Description = "Seed of the prompt ids", DefaultValueFactory = _ => 0 };
         public readonly Option<string> Device = new("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "cpu" };
         public readonly Option<string> DType = CliSupport.DTypeOption();
+        public readonly Option<string> Prefill = CliSupport.PrefillOption();
         public readonly Option<int> LlamaThreads = new("--llama-threads") { Description = "llama.cpp's threads", DefaultValueFactory = _ => 2 };
         public readonly Option<bool> Json = CliSupport.JsonOption();
 
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { Batch, PromptTokens, NewTokens, Repeats, Seed, Device, DType, LlamaThreads, Json })
+            foreach (var option in new Option[] { Batch, PromptTokens, NewTokens, Repeats, Seed, Device, DType, Prefill, LlamaThreads, Json })
                 command.Options.Add(option);
         }
 
@@ -40,6 +41,7 @@ internal static class BenchCommand
         {
             Model = model, Batch = r.GetValue(Batch), PromptTokens = r.GetValue(PromptTokens), NewTokens = r.GetValue(NewTokens),
             Repeats = r.GetValue(Repeats), Seed = r.GetValue(Seed), Device = r.GetValue(Device)!, DType = r.GetValue(DType)!, BandwidthGBps = bandwidth,
+            BFloat16Prefill = CliSupport.ParsePrefill(r.GetValue(Prefill)!),
         };
 
         public LlamaCppBenchmarkResult LlamaCpp(ParseResult r, string gguf, Action<string>? log) =>

@@ -91,10 +91,28 @@ internal static class CliSupport
         throw new ArgumentException($"{typed} {why}");
     }
 
-    /// <summary>Loads a model for a verb, with a download bar on stderr unless <paramref name="quiet"/>.</summary>
-    public static LanguageModel LoadModel(string model, string device, string dtype, bool quiet, bool exactActivations = false)
+    /// <summary>--prefill: how packed weight-only layers multiply a prompt.</summary>
+    public static Option<string> PrefillOption() => new("--prefill")
     {
-        var options = new ModelLoadOptions { Device = device, DType = dtype, ExactActivations = exactActivations };
+        Description = "How weight-only quantized layers multiply prompts: int8 (activations per 32-value block, as decode), "
+            + "bfloat16 (libtorch's matmul; fast on Intel AMX) or auto (bfloat16 where the CPU has AMX)",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    /// <summary>The value of <see cref="PrefillOption"/> as <see cref="ModelLoadOptions.BFloat16Prefill"/>.</summary>
+    /// <exception cref="ArgumentException">Not auto, int8 or bfloat16.</exception>
+    public static bool? ParsePrefill(string value) => value switch
+    {
+        "auto" => null,
+        "int8" => false,
+        "bfloat16" => true,
+        _ => throw new ArgumentException($"--prefill must be auto, int8 or bfloat16, got '{value}'"),
+    };
+
+    /// <summary>Loads a model for a verb, with a download bar on stderr unless <paramref name="quiet"/>.</summary>
+    public static LanguageModel LoadModel(string model, string device, string dtype, bool quiet, bool exactActivations = false, bool? bfloat16Prefill = null)
+    {
+        var options = new ModelLoadOptions { Device = device, DType = dtype, ExactActivations = exactActivations, BFloat16Prefill = bfloat16Prefill };
         if (quiet) return LanguageModel.Load(model, options);
         return TerminalProgress.StandardError().Run(scope =>
         {

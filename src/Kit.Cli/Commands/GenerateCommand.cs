@@ -17,8 +17,9 @@ internal static class GenerateCommand
         var seed = new Option<long>("--seed") { Description = "Sampling seed" };
         var device = CliSupport.DeviceOption();
         var dtype = CliSupport.DTypeOption();
+        var prefill = CliSupport.PrefillOption();
         var json = CliSupport.JsonOption();
-        var command = new Command("generate", "Continue a prompt with the model") { model, prompt, maxNew, temperature, topK, topP, seed, device, dtype, json };
+        var command = new Command("generate", "Continue a prompt with the model") { model, prompt, maxNew, temperature, topK, topP, seed, device, dtype, prefill, json };
         command.SetAction(r => CliSupport.Run(() =>
         {
             bool asJson = r.GetValue(json);
@@ -30,7 +31,8 @@ internal static class GenerateCommand
             options.Validate();
             foreach (Option o in new Option[] { topK, topP, seed })
                 CliSupport.RejectIgnored(r, o, options.Temperature == 0, "applies to sampling; greedy decoding (--temperature 0) ignores it, so give --temperature above 0 too");
-            using var lm = CliSupport.LoadModel(r.GetValue(model)!, r.GetValue(device)!, r.GetValue(dtype)!, asJson);
+            using var lm = CliSupport.LoadModel(r.GetValue(model)!, r.GetValue(device)!, r.GetValue(dtype)!, asJson,
+                bfloat16Prefill: CliSupport.ParsePrefill(r.GetValue(prefill)!));
             string text = r.GetValue(prompt)!;
             if (!asJson) Console.Write(text);
             var result = lm.Generate(text, options, asJson ? null : t => Console.Write(t.Text));

@@ -22,9 +22,10 @@ internal static class ServeCommand
         };
         var device = CliSupport.DeviceOption();
         var dtype = CliSupport.DTypeOption();
+        var prefill = CliSupport.PrefillOption();
         var command = new Command("serve", "Serve the model over an OpenAI-compatible HTTP API (as vLLM does) until Ctrl+C")
         {
-            model, host, port, apiKey, maxBatch, name, chatTemplate, device, dtype,
+            model, host, port, apiKey, maxBatch, name, chatTemplate, device, dtype, prefill,
         };
         command.SetAction((r, cancelled) => CliSupport.RunAsync(async () =>
         {
@@ -34,7 +35,8 @@ internal static class ServeCommand
                 ModelName = r.GetValue(name), ChatTemplate = ParseFamily(r.GetValue(chatTemplate)),
             };
             options.Validate();
-            using var lm = CliSupport.LoadModel(r.GetValue(model)!, r.GetValue(device)!, r.GetValue(dtype)!, quiet: false);
+            using var lm = CliSupport.LoadModel(r.GetValue(model)!, r.GetValue(device)!, r.GetValue(dtype)!, quiet: false,
+                bfloat16Prefill: CliSupport.ParsePrefill(r.GetValue(prefill)!));
             await using var server = await KitServer.StartAsync(lm, options, cancelled);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancelled);
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);

@@ -31,7 +31,7 @@ public static class InferenceBenchmark
         long baselineAnonymous = ProcessMemory.AnonymousBytes();
         var clock = Stopwatch.StartNew();
         using var gpu = KitDevice.Parse(o.Device).type == TorchSharp.DeviceType.CUDA ? new PeakSampler(GpuMemory.ProcessBytes, TimeSpan.FromMilliseconds(100)) : null;
-        using var lm = LanguageModel.Load(o.Model, new ModelLoadOptions { Device = o.Device, DType = o.DType });
+        using var lm = LanguageModel.Load(o.Model, new ModelLoadOptions { Device = o.Device, DType = o.DType, BFloat16Prefill = o.BFloat16Prefill });
         double loadSeconds = clock.Elapsed.TotalSeconds;
         long peakAnonymous = ProcessMemory.AnonymousBytes();
         log?.Invoke($"{o.Model}: loaded in {loadSeconds:F1} s, {lm.Model.WeightBytes / 1048576.0:F0} MiB of weights");

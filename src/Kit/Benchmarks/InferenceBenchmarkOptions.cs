@@ -19,6 +19,8 @@ public sealed record InferenceBenchmarkOptions
     public string Device { get; init; } = "cpu";
     /// <summary>Dense weights' type: "auto", "float32", "bfloat16", ...</summary>
     public string DType { get; init; } = "auto";
+    /// <summary>Whether weight-only layers prefill in bfloat16 (<see cref="Kit.Models.ModelLoadOptions.BFloat16Prefill"/>); null: where the CPU has AMX.</summary>
+    public bool? BFloat16Prefill { get; init; }
     /// <summary>Memory bandwidth in GB/s for the decode floor; measured when null (a second or two).</summary>
     public double? BandwidthGBps { get; init; }
 

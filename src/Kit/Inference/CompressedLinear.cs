@@ -42,8 +42,13 @@ public abstract class CompressedLinear : nn.Module<Tensor, Tensor>
     private protected abstract long CompressedBytes { get; }
     /// <summary>Where the compressed weight lives.</summary>
     private protected abstract Device WeightDevice { get; }
-    /// <summary>x [rows, in] · Ŵᵀ as [rows, out], in any floating dtype (the caller converts to x's).</summary>
-    private protected abstract Tensor Multiply(Tensor x);
+    /// <summary>
+    /// x [rows, in] · Ŵᵀ as [rows, out], in any floating dtype (the caller converts to x's).
+    /// <paramref name="sequencePass"/> says that x came as [batch, positions, in] with more than one position per
+    /// sequence (a prefill or a scoring pass) rather than one new token per sequence (a decode step): a layer may
+    /// multiply the two kinds differently, but never a row differently by what else shares its pass.
+    /// </summary>
+    private protected abstract Tensor Multiply(Tensor x, bool sequencePass);
     /// <summary>Replaces the compressed weight by a copy on <paramref name="device"/>.</summary>
     private protected abstract void MoveWeight(Device device);
     /// <summary>Converts the weight's values to <paramref name="dtype"/> where they follow dtype changes; true when they did (the bias follows).</summary>
@@ -58,7 +63,7 @@ public abstract class CompressedLinear : nn.Module<Tensor, Tensor>
         if (shape[^1] != InFeatures)
             throw new ArgumentException($"x: expected last dimension {InFeatures}, got [{string.Join(", ", shape)}]", nameof(x));
         using var scope = NewDisposeScope();
-        var y = Multiply(shape.Length == 2 ? x : x.reshape(x.numel() / InFeatures, InFeatures));
+        var y = Multiply(shape.Length == 2 ? x : x.reshape(x.numel() / InFeatures, InFeatures), shape.Length == 3 && shape[1] > 1);
         if (bias is not null) y = y.Plus(bias.to_type(y.dtype));
         if (y.dtype != x.dtype) y = y.to_type(x.dtype);
         shape[^1] = OutFeatures;
@@ -82,40 +87,92 @@ public abstract class CompressedLinear : nn.Module<Tensor, Tensor>
         return y;
     }
 
-    // Float32 values decoded per prefill tile (64 MB): whole layers of 1–3B models in one tile. Many small
-    // tiles are slow: each switch between the .NET decoding threads and libtorch's OpenMP threads, which
-    // keep spinning after a matmul, costs milliseconds.
-    const int TileElements = 1 << 24;
-    // One tile for the process, reused by every layer and call: a fresh one per call (tens of MB, a new
-    // mapping) took more page faults than the decode took time. Held only once a prefill has used it.
+    // Bytes decoded per prefill tile (64 MB): whole layers of 1–3B models in one tile. Many small tiles are slow:
+    // each switch between the .NET decoding threads and libtorch's OpenMP threads, which keep spinning after a
+    // matmul, costs milliseconds.
+    const long TileBytes = 1L << 26;
+    // One tile per element type for the process, reused by every layer and call: a fresh one per call (tens of MB,
+    // a new mapping) took more page faults than the decode took time. Held only once a prefill has used it.
     static readonly object TileLock = new();
-    static Tensor? sharedTile;
+    static readonly Dictionary<ScalarType, Tensor> sharedTiles = new();
+
+    /// <summary>Rows of x that one bfloat16 matmul takes (<see cref="TiledMatmulBFloat16"/>).</summary>
+    internal const int BFloat16ChunkRows = 64;
 
     /// <summary>Writes weight rows [start, start + count) in float32, [count, in], into the tile.</summary>
     private protected delegate void RowDecoder(int start, int count, Span<float> tile);
+
+    /// <summary>Writes weight rows [start, start + count) as bfloat16 bit patterns, [count, in], into the tile.</summary>
+    private protected delegate void BFloat16RowDecoder(int start, int count, Span<ushort> tile);
 
     /// <summary>
     /// x [rows, in] · Ŵᵀ in float32 on the CPU by tiles of weight rows that <paramref name="decode"/> writes for
     /// this call and a libtorch matmul per tile: no float copy of a weight larger than a tile is ever held, and
     /// the tile's memory is reused from call to call (a call that finds it busy on another thread takes its own).
     /// </summary>
-    private protected static Tensor TiledMatmul(Tensor x, int outFeatures, int inFeatures, RowDecoder decode)
+    private protected static unsafe Tensor TiledMatmul(Tensor x, int outFeatures, int inFeatures, RowDecoder decode)
     {
-        int tileRows = Math.Clamp(TileElements / inFeatures, 1, outFeatures);
+        var input = x.to_type(ScalarType.Float32);
+        var y = empty(input.shape[0], outFeatures, ScalarType.Float32);
+        WithTile(ScalarType.Float32, sizeof(float), outFeatures, inFeatures, (tile, start, count) =>
+        {
+            decode(start, count, new Span<float>(TensorMemory.Address(tile), count * inFeatures));
+            y.narrow(1, start, count).copy_(input.matmul(tile.t()));
+        });
+        return y;
+    }
+
+    /// <summary>
+    /// x [rows, in] · Ŵᵀ in bfloat16 on the CPU, as <see cref="TiledMatmul"/> does in float32: x and the decoded
+    /// weight rounded to bfloat16, each product rounded to bfloat16 by libtorch, returned as float32 [rows, out].
+    /// x is multiplied <see cref="BFloat16ChunkRows"/> rows at a time, the last chunk padded with zeros, because
+    /// libtorch (oneDNN) picks its kernel and reduction order by the number of rows: at a fixed count a row's
+    /// result does not depend on which other rows share the call, so a sequence batched with others gets the
+    /// values it gets alone.
+    /// </summary>
+    private protected static unsafe Tensor TiledMatmulBFloat16(Tensor x, int outFeatures, int inFeatures, BFloat16RowDecoder decode)
+    {
+        long rows = x.shape[0], padded = (rows + BFloat16ChunkRows - 1) / BFloat16ChunkRows * BFloat16ChunkRows;
+        var input = zeros(padded, inFeatures, ScalarType.BFloat16);
+        input.narrow(0, 0, rows).copy_(x);
+        var y = empty(padded, outFeatures, ScalarType.Float32);
+        WithTile(ScalarType.BFloat16, sizeof(ushort), outFeatures, inFeatures, (tile, start, count) =>
+        {
+            decode(start, count, new Span<ushort>(TensorMemory.Address(tile), count * inFeatures));
+            var weightT = tile.t();
+            for (long chunk = 0; chunk < padded; chunk += BFloat16ChunkRows)
+            {
+                using var product = input.narrow(0, chunk, BFloat16ChunkRows).matmul(weightT);
+                y.narrow(0, chunk, BFloat16ChunkRows).narrow(1, start, count).copy_(product);
+            }
+        });
+        return y.narrow(0, 0, rows);
+    }
+
+    /// <summary>
+    /// Calls <paramref name="multiply"/> once per tile of weight rows with the tile [count, in] of
+    /// <paramref name="dtype"/> to fill and use: the process's shared tile, or a tile of its own when another
+    /// thread holds that one.
+    /// </summary>
+    static void WithTile(ScalarType dtype, int elementBytes, int outFeatures, int inFeatures, Action<Tensor, int, int> multiply)
+    {
+        int tileRows = (int)Math.Clamp(TileBytes / elementBytes / inFeatures, 1, outFeatures);
         long elements = (long)tileRows * inFeatures;
         if (!Monitor.TryEnter(TileLock))
         {
-            using var own = empty(elements, ScalarType.Float32);
-            return TiledMatmul(x, outFeatures, inFeatures, tileRows, own, decode);
+            using var own = empty(elements, dtype);
+            Tiles(own, tileRows, outFeatures, inFeatures, multiply);
+            return;
         }
         try
         {
-            if (sharedTile is null || sharedTile.numel() < elements)
+            if (!sharedTiles.TryGetValue(dtype, out var tile) || tile.numel() < elements)
             {
-                sharedTile?.Dispose();
-                sharedTile = empty(Math.Max(elements, Math.Min(TileElements, (long)outFeatures * inFeatures)), ScalarType.Float32).DetachFromDisposeScope();
+                tile?.Dispose();
+                long most = TileBytes / elementBytes;
+                sharedTiles[dtype] = tile = empty(Math.Max(elements, Math.Min(most, (long)outFeatures * inFeatures)), dtype).DetachFromDisposeScope();
             }
-            return TiledMatmul(x, outFeatures, inFeatures, tileRows, sharedTile, decode);
+            Tiles(tile, tileRows, outFeatures, inFeatures, multiply);
         }
         finally
         {
@@ -123,20 +180,14 @@ public abstract class CompressedLinear : nn.Module<Tensor, Tensor>
         }
     }
 
-    static unsafe Tensor TiledMatmul(Tensor x, int outFeatures, int inFeatures, int tileRows, Tensor buffer, RowDecoder decode)
+    static void Tiles(Tensor buffer, int tileRows, int outFeatures, int inFeatures, Action<Tensor, int, int> multiply)
     {
-        var input = x.to_type(ScalarType.Float32);
-        var y = empty(input.shape[0], outFeatures, ScalarType.Float32);
-        var tileSpan = new Span<float>(TensorMemory.Address(buffer), tileRows * inFeatures);
         for (int start = 0; start < outFeatures; start += tileRows)
         {
             using var scope = NewDisposeScope();
             int count = Math.Min(tileRows, outFeatures - start);
-            decode(start, count, tileSpan[..(count * inFeatures)]);
-            var tile = buffer.narrow(0, 0, (long)count * inFeatures).view(count, inFeatures);
-            y.narrow(1, start, count).copy_(input.matmul(tile.t()));
+            multiply(buffer.narrow(0, 0, (long)count * inFeatures).view(count, inFeatures), start, count);
         }
-        return y;
     }
 
     /// <summary>Whether x and the weight are both on the CPU, where the kernels run.</summary>

@@ -35,6 +35,12 @@ public sealed record ModelLoadOptions
     /// quantizes activations to int8 per 32-value block as llama.cpp does. Accuracy measurements set it.
     /// </summary>
     public bool ExactActivations { get; init; }
+    /// <summary>
+    /// Whether packed weight-only Linears multiply prompts in bfloat16 (<see cref="QuantizedLinear.BFloat16Prefill"/>);
+    /// null leaves each layer's default: on where the CPU has matrix units (Intel AMX). Ignored with
+    /// <see cref="ExactActivations"/>.
+    /// </summary>
+    public bool? BFloat16Prefill { get; init; }
 }
 
 /// <summary>A causal language model together with its tokenizer and the folder it came from.</summary>
@@ -76,7 +82,10 @@ public sealed class LanguageModel : IDisposable
         {
             var packed = LoadCompressed(config, folder, dtype, device, options.LoadProgress);
             foreach (var linear in packed.Linears().Select(l => l.Module).OfType<QuantizedLinear>())
+            {
                 linear.ExactActivations = options.ExactActivations;
+                linear.BFloat16Prefill = options.BFloat16Prefill ?? linear.BFloat16Prefill;
+            }
             return new LanguageModel(packed, tokenizer, folder, model);
         }
         using var checkpoint = SafetensorsCheckpoint.Open(folder);

@@ -75,6 +75,20 @@ public sealed class BatchDecoderTests
     }
 
     [Fact]
+    public void One_token_prompts_never_share_a_pass_with_longer_ones()
+    {
+        // A pass of one position per sequence is multiplied as a decode step, a longer one as a prefill
+        // (QuantizedLinear.BFloat16Prefill): a one-token prompt padded beside a longer one would change its numbers.
+        var random = new Random(3);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            var lengths = Enumerable.Range(0, random.Next(1, 12)).Select(_ => random.Next(1, 4)).ToArray();
+            foreach (var pass in BatchDecoder.PrefillPasses(lengths))
+                Assert.True(pass.All(i => lengths[i] == 1) || pass.All(i => lengths[i] > 1), string.Join(",", pass.Select(i => lengths[i])));
+        }
+    }
+
+    [Fact]
     public void Zero_new_tokens_finishes_every_sequence_at_once_with_nothing_generated()
     {
         var config = TinyModels.Llama();
@@ -93,9 +107,10 @@ public sealed class BatchDecoderTests
     }
 
     [Theory]
-    [InlineData("W4A16")]
-    [InlineData("W8A8")]
-    public void A_compressed_model_generates_the_same_tokens_together_as_alone(string scheme)
+    [InlineData("W4A16", false)]
+    [InlineData("W4A16", true)]     // prompts multiplied in bfloat16, steps by the int8 kernels
+    [InlineData("W8A8", false)]
+    public void A_compressed_model_generates_the_same_tokens_together_as_alone(string scheme, bool bfloat16Prefill)
     {
         // One scale per output channel: stories260K's widths (64, 172) are not multiples of the default group of 128.
         var folder = Path.Combine(TestPaths.NewTempDir(), scheme);
@@ -105,8 +120,9 @@ public sealed class BatchDecoderTests
             Weights = QuantizationPresets.Parse(scheme) with { Strategy = QuantizationStrategy.Channel, GroupSize = null },
         };
         ModelCompression.Compress(TestPaths.Stories260K, folder, recipe, null, new SequentialOptions { Device = "cpu" });
-        using var lm = LanguageModel.Load(folder, new ModelLoadOptions { Device = "cpu" });
+        using var lm = LanguageModel.Load(folder, new ModelLoadOptions { Device = "cpu", BFloat16Prefill = bfloat16Prefill });
         Assert.Contains(lm.Model.DecoderLinears(), l => l.Module is QuantizedLinear);
+        Assert.All(lm.Model.DecoderLinears().Select(l => l.Module).OfType<QuantizedLinear>(), l => Assert.Equal(bfloat16Prefill, l.BFloat16Prefill));
         AssertBatchEqualsAlone(lm);
     }
 

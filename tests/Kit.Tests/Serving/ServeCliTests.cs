@@ -11,6 +11,7 @@ public sealed class ServeCliTests
     [InlineData("serve --model default --host example.org --port 0", "host must be an IP address or localhost, got 'example.org'")]
     [InlineData("serve --model default --chat-template jinja", "--chat-template must be one of Llama3, Llama2, Mistral, ChatML, Zephyr, got 'jinja'")]
     [InlineData("serve --model default --api-key  --port 0", "api-key")]
+    [InlineData("serve --model default --prefill fast --port 0", "--prefill must be auto, int8 or bfloat16, got 'fast'")]
     public void Bad_options_are_errors_that_name_them(string command, string message)
     {
         var r = KitProcess.Run(TestPaths.NewTempDir(), command.Split(' '));

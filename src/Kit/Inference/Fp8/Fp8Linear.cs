@@ -77,7 +77,7 @@ public sealed class Fp8Linear : CompressedLinear
         return (Fp8E4M3.Decode(bits) * rowScales.unsqueeze(1)).to_type(dtype).MoveToOuterDisposeScope();
     }
 
-    private protected override Tensor Multiply(Tensor x)
+    private protected override Tensor Multiply(Tensor x, bool sequencePass)
     {
         if (QuantizesActivations) x = RoundActivations(x);
         if (!OnCpu(x)) return nn.functional.linear(x, Dequantize(x.dtype));

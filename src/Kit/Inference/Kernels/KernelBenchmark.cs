@@ -31,7 +31,8 @@ public sealed record KernelBenchmarkResult(int Rows, int Columns, int Batch, dou
 /// the W8A8 kernel (per channel, int8 activations per token; the tiled int8 GEMM from 8 rows on), FP8_DYNAMIC
 /// (E4M3 per channel, FP8 activations per token: the register-decode kernel up to 32 rows, decoded tiles and
 /// libtorch's matmul above) and, for more than one row of x, the path that dequantizes the packed weights in
-/// tiles and multiplies with libtorch (what <see cref="QuantizedLinear.ExactActivations"/> runs); random weights. Also measures the machine's
+/// tiles and multiplies with libtorch in float32 (what <see cref="QuantizedLinear.ExactActivations"/> runs) and in bfloat16
+/// (what <see cref="QuantizedLinear.BFloat16Prefill"/> runs); random weights. Also measures the machine's
 /// memory bandwidth, the bound a batch-1 product cannot beat.
 /// </summary>
 public static class KernelBenchmark
@@ -80,6 +81,12 @@ public static class KernelBenchmark
                 QuantizedLinear.Tiled(packed, xt);
             });
             timings.Add(Timing(name + " dequantize + torch", tiled, packed.WeightBytes, flops));
+            double bfloat16 = Median(iterations, () =>
+            {
+                using var scope = NewDisposeScope();
+                QuantizedLinear.TiledBFloat16(packed, xt);
+            });
+            timings.Add(Timing(name + " bfloat16 tiles + torch", bfloat16, packed.WeightBytes, flops));
         }
         using (var packed = RandomPacked(rows, columns, QuantizationPresets.W8A8))
         {

@@ -50,7 +50,7 @@ public sealed class Sparse24Linear : CompressedLinear
     public static Sparse24Linear From(Tensor weight, Tensor? bias = null, string? name = null) =>
         new(Sparse24Weight.From(weight, name), bias);
 
-    private protected override Tensor Multiply(Tensor x) =>
+    private protected override Tensor Multiply(Tensor x, bool sequencePass) =>
         x.shape[0] <= KernelRows && OnCpu(x) && Weight.Values.dtype == ScalarType.Float32 ? Kernel(x) : Expanded(x);
 
     Tensor Kernel(Tensor x) => RunKernel(x, (xs, rows, ys) => Sparse24Matmul.Multiply(Weight, xs, rows, ys));
