@@ -1,13 +1,8 @@
+using System.Diagnostics;
 using Kit.Quantization;
 using static TorchSharp.torch;
 
 namespace Kit.Calibration;
-
-/// <summary>The compressed form of one weight matrix.</summary>
-/// <param name="Weight">The new weight [out, in] (fake-quantized and/or pruned), in the original dtype.</param>
-/// <param name="Quantized">Codes and grids, when quantized.</param>
-/// <param name="Damping">Damping used, as a fraction of mean diag H (0 for methods without a Hessian).</param>
-public sealed record ModuleCompression(Tensor Weight, QuantizedWeight? Quantized, double Damping);
 
 /// <summary>Applies a recipe's algorithm to one weight matrix given its inputs' Hessian.</summary>
 public static class ModuleCompressor
@@ -15,40 +10,31 @@ public static class ModuleCompressor
     static Tensor Need(Tensor? hessian, CompressionRecipe recipe) =>
         hessian ?? throw new ArgumentException($"{recipe.Method} needs calibration data");
 
-    static ModuleCompression From(SparsityResult r)
-    {
-        r.Mask.Dispose();
-        return new ModuleCompression(r.Weight, r.Quantized, r.Damping);
-    }
-
     /// <summary>
     /// Compresses <paramref name="weight"/> [out, in] of the module called <paramref name="name"/>;
     /// <paramref name="hessian"/> is null for methods without calibration. With <see cref="CompressionRecipe.PruneFirst"/>
     /// the module is pruned first (where that step applies) and then quantized (where the recipe's method applies),
     /// as llm-compressor runs one modifier after the other, and the pruned weights stay zero through the quantization.
     /// </summary>
-    public static ModuleCompression Compress(CompressionRecipe recipe, string name, Tensor weight, Tensor? hessian)
+    public static CompressionResult Compress(CompressionRecipe recipe, string name, Tensor weight, Tensor? hessian)
     {
         if (recipe.PruneFirst is not { } step) return Compress(recipe, weight, hessian);
         bool quantizes = recipe.Quantizes(name);
-        if (!step.Applies(name)) return quantizes ? Compress(recipe, weight, hessian) : new ModuleCompression(weight.clone(), null, 0);
+        if (!step.Applies(name)) return quantizes ? Compress(recipe, weight, hessian) : new CompressionResult(weight.clone(), null, null, double.NaN, 0, TimeSpan.Zero);
         var pruning = new CompressionRecipe
         {
             Method = step.Method, Weights = null, Sparsity = step.Sparsity, BlockSize = step.BlockSize,
             DampeningFraction = step.DampeningFraction,
         };
         var pruned = Prune(pruning, weight, hessian);
-        if (!quantizes)
-        {
-            pruned.Mask.Dispose();
-            return new ModuleCompression(pruned.Weight, null, pruned.Damping);
-        }
-        using var mask = pruned.Mask;
-        return Quantize(recipe, pruned.Weight, hessian, mask);
+        if (!quantizes) return pruned;
+        var quantized = Quantize(recipe, pruned.Weight, hessian, pruned.Mask);
+        pruned.Weight.Dispose();
+        return quantized with { Mask = pruned.Mask, Elapsed = pruned.Elapsed + quantized.Elapsed };
     }
 
     /// <summary>Compresses <paramref name="weight"/> [out, in] with the recipe's own method; <paramref name="hessian"/> is null for methods without calibration.</summary>
-    public static ModuleCompression Compress(CompressionRecipe recipe, Tensor weight, Tensor? hessian)
+    public static CompressionResult Compress(CompressionRecipe recipe, Tensor weight, Tensor? hessian)
     {
         switch (recipe.Method)
         {
@@ -58,26 +44,26 @@ public static class ModuleCompressor
             case CompressionMethod.Magnitude:
             case CompressionMethod.Wanda:
             case CompressionMethod.SparseGpt:
-                return From(Prune(recipe, weight, hessian));
+                return Prune(recipe, weight, hessian);
             default:
                 throw new ArgumentOutOfRangeException(nameof(recipe), recipe.Method, "unknown compression method");
         }
     }
 
     // RTN or GPTQ; pruned (true = pruned) entries are already zero and stay so: RTN maps 0 to 0 on every grid.
-    static ModuleCompression Quantize(CompressionRecipe recipe, Tensor weight, Tensor? hessian, Tensor? pruned)
+    static CompressionResult Quantize(CompressionRecipe recipe, Tensor weight, Tensor? hessian, Tensor? pruned)
     {
         if (recipe.Method == CompressionMethod.Rtn)
         {
+            var watch = Stopwatch.StartNew();
             var q = Rtn.Quantize(weight, recipe.Weights!);
-            return new ModuleCompression(q.Dequantize(weight.dtype), q, 0);
+            return new CompressionResult(q.Dequantize(weight.dtype), q, null, double.NaN, 0, watch.Elapsed);
         }
         var gptq = new GptqOptions { BlockSize = recipe.BlockSize, DampeningFraction = recipe.DampeningFraction, ActOrder = recipe.ActOrder };
-        var result = Gptq.Quantize(weight, Need(hessian, recipe), recipe.Weights!, gptq, pruned);
-        return new ModuleCompression(result.Weight, result.Quantized, result.Damping);
+        return Gptq.Quantize(weight, Need(hessian, recipe), recipe.Weights!, gptq, pruned);
     }
 
-    static SparsityResult Prune(CompressionRecipe recipe, Tensor weight, Tensor? hessian)
+    static CompressionResult Prune(CompressionRecipe recipe, Tensor weight, Tensor? hessian)
     {
         switch (recipe.Method)
         {

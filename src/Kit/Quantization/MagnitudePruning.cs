@@ -12,7 +12,7 @@ namespace Kit.Quantization;
 public static class MagnitudePruning
 {
     /// <summary>Prunes <paramref name="W"/> [out, in] to <paramref name="pattern"/>.</summary>
-    public static SparsityResult Prune(Tensor W, SparsityPattern pattern)
+    public static CompressionResult Prune(Tensor W, SparsityPattern pattern)
     {
         var watch = Stopwatch.StartNew();
         if (W.dim() != 2) throw new ArgumentException($"W must be a matrix [out, in], got shape [{string.Join(", ", W.shape)}]", nameof(W));
@@ -20,6 +20,6 @@ public static class MagnitudePruning
         using var scope = NewDisposeScope();
         var mask = SparsityMasks.Lowest(W.abs(), pattern, perRow: false);
         var weight = W.masked_fill(mask, HeldScalars.Of(0));
-        return new SparsityResult(weight, mask, null, double.NaN, 0, watch.Elapsed).MoveToOuterDisposeScope();
+        return new CompressionResult(weight, null, mask, double.NaN, 0, watch.Elapsed).MoveToOuterDisposeScope();
     }
 }

@@ -41,7 +41,7 @@ public static class SparseGpt
     /// A fixed bool mask [out, in] (true = prune), the reference's precomputed <c>mask</c>: when given,
     /// the pattern chooses nothing and SparseGPT only compensates.
     /// </param>
-    public static SparsityResult Prune(Tensor W, Tensor H, SparseGptOptions options, QuantizationArgs? quantize = null, Tensor? mask = null)
+    public static CompressionResult Prune(Tensor W, Tensor H, SparseGptOptions options, QuantizationArgs? quantize = null, Tensor? mask = null)
     {
         var watch = Stopwatch.StartNew();
         if (W.dim() != 2) throw new ArgumentException($"W must be a matrix [out, in], got shape [{string.Join(", ", W.shape)}]", nameof(W));
@@ -123,7 +123,7 @@ public static class SparseGpt
 
         var quantized = quantize is null ? null : Codes(Wf, grids, quantize, groupSize > 0 ? groupSize : (int)columns);
         double loss = Losses.to_type(ScalarType.Float64).item<double>();
-        var result = new SparsityResult(Wf.to_type(W.dtype), Mask, quantized, loss, damping, watch.Elapsed);
+        var result = new CompressionResult(Wf.to_type(W.dtype), quantized, Mask, loss, damping, watch.Elapsed);
         return result.MoveToOuterDisposeScope();
     }
 

@@ -16,7 +16,7 @@ public static class Wanda
     /// Prunes <paramref name="W"/> [out, in] given <paramref name="inputNormsSquared"/> [in]: Σ x_j² over the
     /// calibration tokens, or diag(H) (any positive multiple gives the same mask).
     /// </summary>
-    public static SparsityResult Prune(Tensor W, Tensor inputNormsSquared, SparsityPattern pattern)
+    public static CompressionResult Prune(Tensor W, Tensor inputNormsSquared, SparsityPattern pattern)
     {
         var watch = Stopwatch.StartNew();
         if (W.dim() != 2) throw new ArgumentException($"W must be a matrix [out, in], got shape [{string.Join(", ", W.shape)}]", nameof(W));
@@ -28,6 +28,6 @@ public static class Wanda
         var norms = inputNormsSquared.to(W.device).to_type(dtype).sqrt().reshape(1, -1);
         var mask = SparsityMasks.Lowest(W.to_type(dtype).abs() * norms, pattern, perRow: true);
         var weight = W.masked_fill(mask, HeldScalars.Of(0));
-        return new SparsityResult(weight, mask, null, double.NaN, 0, watch.Elapsed).MoveToOuterDisposeScope();
+        return new CompressionResult(weight, null, mask, double.NaN, 0, watch.Elapsed).MoveToOuterDisposeScope();
     }
 }

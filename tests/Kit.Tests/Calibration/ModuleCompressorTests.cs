@@ -57,6 +57,11 @@ public sealed class ModuleCompressorTests
         Assert.NotNull(result.Quantized);
         Assert.True(result.Quantized!.Dequantize().eq(result.Weight.to_type(ScalarType.Float32)).all().item<bool>());
         Assert.Equal(QuantizationStrategy.Channel, result.Quantized.Args.Strategy);
+        // One result for both steps: the pruning's mask (exactly the zeros it made) beside the quantization's codes.
+        Assert.NotNull(result.Mask);
+        Assert.True(result.Mask!.eq(zeros).all().item<bool>());
+        Assert.Equal(0.5, result.Sparsity);
+        Assert.True(result.Elapsed > TimeSpan.Zero);
 
         // GPTQ on the pruned weight beats rounding it: the point of running GPTQ after SparseGPT.
         var rtn = Rtn.Quantize(pruneOnly.Weight, recipe.Weights!).Dequantize();

@@ -13,7 +13,7 @@ public sealed class MagnitudePruningTests
     {
         // Half of 8 weights: |w| = 0.1, 0.3, 0.5, 1 are the four smallest; row 0 loses three, row 1 one.
         using var result = MagnitudePruning.Prune(TinyW(), SparsityPattern.Unstructured(0.5));
-        Assert.Equal(new[,] { { true, false, true, true }, { false, true, false, false } }, ToMask(result.Mask));
+        Assert.Equal(new[,] { { true, false, true, true }, { false, true, false, false } }, ToMask(result.Mask!));
         Assert.Equal(new[,] { { 0, -3, 0, 0 }, { 4, 0, -6, 2.0 } }, ToArray(result.Weight));
         Assert.True(double.IsNaN(result.Loss));
     }
@@ -23,7 +23,7 @@ public sealed class MagnitudePruningTests
     {
         using var result = MagnitudePruning.Prune(TinyW(), SparsityPattern.NOfM(2, 4));
         // Row 0: |w| 0.1 and 0.3 (columns 3, 2); row 1: |w| 1 and 2 (columns 1, 3).
-        Assert.Equal(new[,] { { false, false, true, true }, { false, true, false, true } }, ToMask(result.Mask));
+        Assert.Equal(new[,] { { false, false, true, true }, { false, true, false, true } }, ToMask(result.Mask!));
         Assert.Equal(new[,] { { 0.5, -3, 0, 0 }, { 4, 0, -6, 0 } }, ToArray(result.Weight));
     }
 
@@ -33,7 +33,7 @@ public sealed class MagnitudePruningTests
         var (W, _) = Layer(seed: 3, rows: 16, columns: 80, tokens: 1);
         using var result = MagnitudePruning.Prune(W, SparsityPattern.Unstructured(0.25));
         // 16 · 80 · 0.25 = 320 weights.
-        Assert.Equal(320, result.Mask.sum().item<long>());
+        Assert.Equal(320, result.Mask!.sum().item<long>());
         double largestPruned = W.abs().masked_select(result.Mask).max().item<double>();
         double smallestKept = W.abs().masked_select(result.Mask.logical_not()).min().item<double>();
         Assert.True(largestPruned <= smallestKept);

@@ -20,7 +20,7 @@ public sealed class SparseGptJointTests
         var codes = result.Weight / scale;
         Assert.True((codes - codes.round()).abs().max().item<double>() < 1e-9);
         Assert.True(codes.round().ge(-8).all().item<bool>() && codes.round().le(7).all().item<bool>());
-        Assert.True(result.Weight.masked_select(result.Mask).eq(0).all().item<bool>());
+        Assert.True(result.Weight.masked_select(result.Mask!).eq(0).all().item<bool>());
         Assert.True(result.Quantized!.Scale.to_type(ScalarType.Float64).allclose(scale, rtol: 1e-6));
         Assert.True(result.Quantized.Dequantize(ScalarType.Float64).allclose(result.Weight, rtol: 1e-6, atol: 1e-9));
     }
@@ -38,8 +38,8 @@ public sealed class SparseGptJointTests
         var scale = q.Scale.index_select(1, index).to_type(ScalarType.Float64);
         var zero = q.ZeroPoint.index_select(1, index).to_type(ScalarType.Float64);
         // Pruned weights are exactly 0 and their code is the zero point, which stands for 0 on the grid.
-        Assert.True(result.Weight.masked_select(result.Mask).eq(0).all().item<bool>());
-        Assert.True(q.Codes.to_type(ScalarType.Float64).masked_select(result.Mask).eq(zero.masked_select(result.Mask)).all().item<bool>());
+        Assert.True(result.Weight.masked_select(result.Mask!).eq(0).all().item<bool>());
+        Assert.True(q.Codes.to_type(ScalarType.Float64).masked_select(result.Mask!).eq(zero.masked_select(result.Mask!)).all().item<bool>());
         // Every weight is (code − zero point) · scale with the code in [−8, 7].
         Assert.True(((q.Codes.to_type(ScalarType.Float64) - zero) * scale).allclose(result.Weight, rtol: 1e-6, atol: 1e-9));
         Assert.True(q.Codes.ge(-8).all().item<bool>() && q.Codes.le(7).all().item<bool>());

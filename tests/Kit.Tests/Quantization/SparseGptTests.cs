@@ -18,7 +18,7 @@ public sealed class SparseGptTests
     {
         var (W, X) = Layer(seed: 1, rows: 16, columns: 80, tokens: 256);
         using var result = SparseGpt.Prune(W, Hessian(X), new SparseGptOptions { Pattern = SparsityPattern.Unstructured(sparsity), BlockSize = 32 });
-        Assert.Equal(perFullBlock, result.Mask[.., 0..32].sum().item<long>());
+        Assert.Equal(perFullBlock, result.Mask![.., 0..32].sum().item<long>());
         Assert.Equal(perFullBlock, result.Mask[.., 32..64].sum().item<long>());
         Assert.Equal(lastBlock, result.Mask[.., 64..80].sum().item<long>());
         Assert.Equal(0.0, result.Weight.masked_select(result.Mask).abs().max().item<double>());
@@ -29,7 +29,7 @@ public sealed class SparseGptTests
     {
         var (W, X) = Layer(seed: 1, rows: 8, columns: 32, tokens: 64);
         using var result = SparseGpt.Prune(W, Hessian(X), new SparseGptOptions { Pattern = SparsityPattern.Unstructured(0) });
-        Assert.Equal(0, result.Mask.sum().item<long>());
+        Assert.Equal(0, result.Mask!.sum().item<long>());
         Assert.True(result.Weight.allclose(W, rtol: 0, atol: 1e-12));
     }
 
@@ -64,7 +64,7 @@ public sealed class SparseGptTests
         var options = new SparseGptOptions { BlockSize = blockSize, DampeningFraction = 0 };
         using var result = SparseGpt.Prune(W, Hessian(X), options, mask: FromMask(mask));
         var optimum = LeastSquares(W, X, mask);
-        Assert.Equal(mask, ToMask(result.Mask));
+        Assert.Equal(mask, ToMask(result.Mask!));
         Assert.True(MaxAbsDiff(ToArray(result.Weight), optimum) < 1e-9, $"max difference {MaxAbsDiff(ToArray(result.Weight), optimum):G3}");
     }
 
@@ -76,7 +76,7 @@ public sealed class SparseGptTests
         // optimum for the same mask (which may move it) is a strict lower bound.
         var (W, X) = Layer(seed: 2, rows: 6, columns: 12, tokens: 48, factors: 4, noise: 0.5);
         using var result = SparseGpt.Prune(W, Hessian(X), new SparseGptOptions { BlockSize = 12, DampeningFraction = 0 });
-        var mask = ToMask(result.Mask);
+        var mask = ToMask(result.Mask!);
         bool interleaved = Enumerable.Range(0, 6).Any(r => Enumerable.Range(1, 11).Any(j => mask[r, j] && !mask[r, j - 1]));
         Assert.True(interleaved);
         var optimum = LeastSquares(W, X, mask);
@@ -150,7 +150,7 @@ public sealed class SparseGptTests
         using var b = SparseGpt.Prune(W, H, options, args);
         Assert.Equal(ScalarType.Float32, a.Weight.dtype);
         Assert.True(a.Weight.eq(b.Weight).all().item<bool>());
-        Assert.True(a.Mask.eq(b.Mask).all().item<bool>());
+        Assert.True(a.Mask!.eq(b.Mask!).all().item<bool>());
         Assert.True(a.Quantized!.Codes.eq(b.Quantized!.Codes).all().item<bool>());
         Assert.Equal(a.Loss, b.Loss);
     }

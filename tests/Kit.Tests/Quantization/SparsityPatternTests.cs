@@ -8,10 +8,10 @@ public sealed class SparsityPatternTests
 {
     static readonly SparsityPattern TwoOfFour = SparsityPattern.NOfM(2, 4);
 
-    static void AssertTwoOfEveryFour(SparsityResult result)
+    static void AssertTwoOfEveryFour(CompressionResult result)
     {
         using var scope = NewDisposeScope();
-        long rows = result.Mask.shape[0], columns = result.Mask.shape[1];
+        long rows = result.Mask!.shape[0], columns = result.Mask!.shape[1];
         var perGroup = result.Mask.to_type(ScalarType.Int64).reshape(rows, columns / 4, 4).sum(2);
         Assert.True(perGroup.eq(2).all().item<bool>(), "every group of four has exactly two pruned weights");
         Assert.Equal(0.0, result.Weight.masked_select(result.Mask).abs().max().item<double>());

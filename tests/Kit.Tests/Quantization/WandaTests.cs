@@ -16,8 +16,8 @@ public sealed class WandaTests
         var expected = new[,] { { false, true, false, true }, { false, true, false, true } };
         using var unstructured = Wanda.Prune(W, normsSquared, SparsityPattern.Unstructured(0.5));
         using var twoOfFour = Wanda.Prune(W, normsSquared, SparsityPattern.NOfM(2, 4));
-        Assert.Equal(expected, ToMask(unstructured.Mask));
-        Assert.Equal(expected, ToMask(twoOfFour.Mask));
+        Assert.Equal(expected, ToMask(unstructured.Mask!));
+        Assert.Equal(expected, ToMask(twoOfFour.Mask!));
         Assert.Equal(new[,] { { 1.0, 0, 3, 0 }, { -4, 0, -2, 0 } }, ToArray(unstructured.Weight));
     }
 
@@ -27,7 +27,7 @@ public sealed class WandaTests
         var (W, X) = Layer(seed: 5, rows: 16, columns: 80, tokens: 128, spread: 2);
         using var result = Wanda.Prune(W, X.square().sum(dim: 0), SparsityPattern.Unstructured(0.25));
         // 80 · 0.25 = 20 per row.
-        Assert.All(result.Mask.sum(1).data<long>().ToArray(), n => Assert.Equal(20, n));
+        Assert.All(result.Mask!.sum(1).data<long>().ToArray(), n => Assert.Equal(20, n));
     }
 
     [Fact]

@@ -93,7 +93,7 @@ public sealed class Sparse24Weight : IDisposable
 
     /// <summary>
     /// A new bool tensor [out, in]: true where the weight is pruned (not held), as
-    /// <see cref="Kit.Quantization.SparsityResult.Mask"/>; exactly 2 of every 4 are true.
+    /// <see cref="Kit.Quantization.CompressionResult.Mask"/>; exactly 2 of every 4 are true.
     /// </summary>
     public Tensor Mask
     {
