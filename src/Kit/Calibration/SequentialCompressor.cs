@@ -273,17 +273,8 @@ public static class SequentialCompressor
     }
 
     // The pipeline reads dense checkpoints, so every decoder Linear here is a dense one.
-    static Linear Find(DecoderLayer layer, string name) => (Linear)(name switch
-    {
-        "self_attn.q_proj" => layer.SelfAttn.QProj,
-        "self_attn.k_proj" => layer.SelfAttn.KProj,
-        "self_attn.v_proj" => layer.SelfAttn.VProj,
-        "self_attn.o_proj" => layer.SelfAttn.OProj,
-        "mlp.gate_proj" => layer.Mlp.GateProj,
-        "mlp.up_proj" => layer.Mlp.UpProj,
-        "mlp.down_proj" => layer.Mlp.DownProj,
-        _ => throw new ArgumentException(name),
-    });
+    static Linear Find(DecoderLayer layer, string name) =>
+        (Linear)(LayerLinears.Find(name) ?? throw new ArgumentException($"'{name}' is not a Linear of a decoder layer", nameof(name))).Module(layer);
 
     static ScalarType StorageDType(ModelConfig config) => config.TorchDtype switch
     {

@@ -195,14 +195,8 @@ public sealed class CausalLM : nn.Module
         for (int i = 0; i < Model.Layers.Count; i++)
         {
             var layer = Model.Layers[i];
-            string prefix = $"model.layers.{i}.";
-            yield return (prefix + "self_attn.q_proj", layer.SelfAttn.QProj);
-            yield return (prefix + "self_attn.k_proj", layer.SelfAttn.KProj);
-            yield return (prefix + "self_attn.v_proj", layer.SelfAttn.VProj);
-            yield return (prefix + "self_attn.o_proj", layer.SelfAttn.OProj);
-            yield return (prefix + "mlp.gate_proj", layer.Mlp.GateProj);
-            yield return (prefix + "mlp.up_proj", layer.Mlp.UpProj);
-            yield return (prefix + "mlp.down_proj", layer.Mlp.DownProj);
+            foreach (var linear in LayerLinears.All)
+                yield return ($"model.layers.{i}.{linear.Name}", linear.Module(layer));
         }
     }
 }

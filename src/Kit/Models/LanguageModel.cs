@@ -111,7 +111,8 @@ public sealed class LanguageModel : IDisposable
             using var scope = NewDisposeScope();
             string key = name + ".weight";
             var weight = checkpoint.Load(key, dtype, device);
-            var expected = LinearShape(config, name);
+            var expected = LayerLinears.Shape(config, name)
+                ?? throw new InvalidDataException($"{SparsityMetadata.FileName}: '{name}' is not a Linear of this model");
             if (!weight.shape.SequenceEqual(expected))
                 throw new InvalidDataException($"{checkpoint.Folder}: tensor '{key}' has shape [{string.Join(", ", weight.shape)}], " +
                     $"config.json implies [{string.Join(", ", expected)}]");
@@ -123,22 +124,6 @@ public sealed class LanguageModel : IDisposable
         }
         var network = new CausalLM(config, dtype, device, Sparse);
         return Filled(network, () => CheckpointLoader.Load(network, "", checkpoint, dtype, device, key => key == "lm_head.weight" && config.TieWordEmbeddings, progress));
-    }
-
-    // [out, in] of a Linear (model.layers.N.self_attn.q_proj, ..., lm_head), as LlamaModel and CausalLM build it.
-    static long[] LinearShape(ModelConfig c, string name)
-    {
-        long q = (long)c.NumAttentionHeads * c.HeadDim, kv = (long)c.NumKeyValueHeads * c.HeadDim;
-        return name[(name.LastIndexOf('.') + 1)..] switch
-        {
-            "q_proj" => new[] { q, c.HiddenSize },
-            "k_proj" or "v_proj" => new[] { kv, c.HiddenSize },
-            "o_proj" => new[] { c.HiddenSize, q },
-            "gate_proj" or "up_proj" => new long[] { c.IntermediateSize, c.HiddenSize },
-            "down_proj" => new long[] { c.HiddenSize, c.IntermediateSize },
-            CausalLM.HeadName when !c.TieWordEmbeddings => new long[] { c.VocabSize, c.HiddenSize },
-            _ => throw new InvalidDataException($"{SparsityMetadata.FileName}: '{name}' is not a Linear of this model"),
-        };
     }
 
     /// <summary>
