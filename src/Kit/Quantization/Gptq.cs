@@ -104,7 +104,7 @@ public static class Gptq
                 int column = i1 + i;
                 if (lazyGroups && column % groupSize == 0)
                 {
-                    grid = Quantizer.Fit(UpdatedColumns(W, W1, Err1, Hinv, Keep, i1, i, groupSize), args);
+                    grid = Quantizer.Fit(LazyBlockColumns.ForGroup(W, W1, Err1, Hinv, Keep, i1, i, groupSize), args);
                     grid.Scale.MoveToOuterDisposeScope();
                     grid.ZeroPoint.MoveToOuterDisposeScope();
                     groupGrids.Add(grid);
@@ -147,23 +147,5 @@ public static class Gptq
         double loss = Loss.to_type(ScalarType.Float64).item<double>();
         return new CompressionResult(weight, quantized, null, loss, inverse.DampeningFraction, Stopwatch.GetElapsedTime(start))
             .MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// Columns [i1 + i, i1 + i + groupSize) as they stand once every column before i1 + i has been quantized:
-    /// this block's part from W1, the part beyond the block from W less this block's pending updates.
-    /// </summary>
-    static Tensor UpdatedColumns(Tensor W, Tensor W1, Tensor Err1, Tensor Hinv, Tensor? Keep, int i1, int i, int groupSize)
-    {
-        int count = (int)W1.shape[1], i2 = i1 + count, end = Math.Min(i1 + i + groupSize, (int)W.shape[1]);
-        var inBlock = W1.narrow(1, i, Math.Min(groupSize, count - i));
-        if (end <= i2) return inBlock;
-        var beyond = W.narrow(1, i2, end - i2);
-        if (i > 0)
-        {
-            var pending = Err1.narrow(1, 0, i).matmul(Hinv.narrow(0, i1, i).narrow(1, i2, end - i2));
-            beyond = beyond - (Keep is null ? pending : pending * Keep.narrow(1, i2, end - i2));
-        }
-        return cat(new[] { inBlock, beyond }, 1);
     }
 }

@@ -89,7 +89,7 @@ public static class SparseGpt
             for (int i = 0; i < count; i++)
             {
                 if (groupSize > 0 && (i1 + i) % groupSize == 0)
-                    grids.Add(FitGroup(Wf, W1, i1, i, groupSize, quantize!));
+                    grids.Add(FitGroup(Wf, W1, Err1, Hinv, i1, i, groupSize, quantize!));
                 using var columnScope = NewDisposeScope();
                 var w = W1[.., i];
                 var d = Hinv1[i, i];
@@ -139,18 +139,14 @@ public static class SparseGpt
     }
 
     /// <summary>
-    /// The grid of the group starting at column i1 + i, fitted on its weights as compensated so far: this
-    /// block's columns from W1, later ones from W. (The GPTQ reference reads only the outer W, which
-    /// misses this block's updates when a group starts mid-block; pruning makes those updates large.
-    /// For groups aligned with blocks the two agree.)
+    /// The grid of the group starting at column i1 + i, fitted on its weights as the column-by-column algorithm
+    /// would hold them (<see cref="LazyBlockColumns.ForGroup"/>): the reference reads only the outer W, which
+    /// misses this block's updates when a group starts mid-block, and pruning makes those updates large.
     /// </summary>
-    static QuantizationParams FitGroup(Tensor Wf, Tensor W1, int i1, int i, int groupSize, QuantizationArgs args)
+    static QuantizationParams FitGroup(Tensor Wf, Tensor W1, Tensor Err1, Tensor Hinv, int i1, int i, int groupSize, QuantizationArgs args)
     {
-        // Called in the block's scope, which frees the copy; the grid moves out to Prune's scope.
-        var group = Wf[.., (i1 + i)..(int)Math.Min(i1 + i + groupSize, Wf.shape[1])].clone();
-        int inBlock = (int)Math.Min(groupSize, W1.shape[1] - i);
-        group[.., ..inBlock].copy_(W1[.., i..(i + inBlock)]);
-        var p = Quantizer.Fit(group, args);
+        // Called in the block's scope, which frees the columns; the grid moves out to Prune's scope.
+        var p = Quantizer.Fit(LazyBlockColumns.ForGroup(Wf, W1, Err1, Hinv, null, i1, i, groupSize), args);
         p.Scale.MoveToOuterDisposeScope();
         p.ZeroPoint.MoveToOuterDisposeScope();
         return p;

@@ -47,6 +47,25 @@ public sealed class SparseGptJointTests
         Assert.True(q.ZeroPoint.ne(0).any().item<bool>());
     }
 
+    [Fact]
+    public void Block_size_does_not_change_a_2_of_4_joint_result_when_groups_straddle_blocks()
+    {
+        // Groups of 12 against blocks of 8: the group at column 12 starts mid-block and runs into the next one. Lazy
+        // updates are exact, so the grids must be fitted on the columns as the column-by-column run holds them.
+        var (W, X) = Layer(seed: 4, rows: 10, columns: 48, tokens: 256);
+        var H = Hessian(X);
+        var args = Group32Asym with { GroupSize = 12 };
+        var pattern = new SparseGptOptions { Pattern = SparsityPattern.NOfM(2, 4) };
+        using var columnByColumn = SparseGpt.Prune(W, H, pattern with { BlockSize = 4 }, args);
+        foreach (int blockSize in new[] { 8, 20, 128 })
+        {
+            using var lazy = SparseGpt.Prune(W, H, pattern with { BlockSize = blockSize }, args);
+            Assert.True(lazy.Mask!.eq(columnByColumn.Mask!).all().item<bool>(), $"block {blockSize}: masks differ");
+            Assert.True(lazy.Quantized!.Scale.allclose(columnByColumn.Quantized!.Scale, rtol: 1e-9, atol: 0), $"block {blockSize}: grids differ");
+            Assert.True(lazy.Weight.allclose(columnByColumn.Weight, rtol: 1e-9, atol: 1e-12), $"block {blockSize}: weights differ");
+        }
+    }
+
     [Theory]
     [InlineData(false, false)]
     [InlineData(true, false)]
