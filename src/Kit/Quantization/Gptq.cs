@@ -68,8 +68,11 @@ public static class Gptq
         HessianInverse.FixDeadColumns(H, W);
         var groupGrids = new List<QuantizationParams>();
         if (staticGroups)
+        {
+            var all = Quantizer.FitGroups(W, groupSize, args);
             for (int g = 0; g < groups; g++)
-                groupGrids.Add(Quantizer.Fit(W.narrow(1, g * groupSize, Math.Min(groupSize, columns - g * groupSize)), args));
+                groupGrids.Add(new QuantizationParams(all.Scale.narrow(1, g, 1), all.ZeroPoint.narrow(1, g, 1)));
+        }
 
         Tensor? perm = null;
         long[]? permIndex = null;

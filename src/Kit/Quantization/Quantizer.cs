@@ -40,6 +40,32 @@ public static class Quantizer
     }
 
     /// <summary>
+    /// One grid per row of each in-order group of <paramref name="perGroup"/> columns of <paramref name="w"/> [rows,
+    /// cols], the last group possibly shorter: scale and zero point [rows, groups], each group's the grid
+    /// <see cref="Fit"/> gives for its columns alone. Whole groups are fitted in one call, each group of each row
+    /// viewed as a row of its own.
+    /// </summary>
+    public static QuantizationParams FitGroups(Tensor w, int perGroup, QuantizationArgs args)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(perGroup, 1);
+        using var scope = NewDisposeScope();
+        long rows = w.shape[0], columns = w.shape[1];
+        int groups = (int)((columns + perGroup - 1) / perGroup);
+        QuantizationParams grids;
+        if (columns == (long)groups * perGroup)
+        {
+            var fit = Fit(w.contiguous().view(rows * groups, perGroup), args);
+            grids = new QuantizationParams(fit.Scale.view(rows, groups), fit.ZeroPoint.view(rows, groups));
+        }
+        else
+        {
+            var fits = Enumerable.Range(0, groups).Select(g => Fit(w.narrow(1, (long)g * perGroup, Math.Min(perGroup, columns - (long)g * perGroup)), args)).ToList();
+            grids = new QuantizationParams(cat(fits.Select(f => f.Scale).ToList(), 1), cat(fits.Select(f => f.ZeroPoint).ToList(), 1));
+        }
+        return new QuantizationParams(grids.Scale.MoveToOuterDisposeScope(), grids.ZeroPoint.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
     /// Scale and zero point for ranges [min, max] that already include zero (FP8: absmax / 448, zero point 0),
     /// the scale rounded to <see cref="QuantizationArgs.ScaleDType"/> and held in the ranges' dtype.
     /// </summary>

@@ -13,27 +13,23 @@ public static class Rtn
         int groups = args.ScalesPerRow(columns);
         int perScale = args.ColumnsPerScale(columns);
         var gIdx = QuantizedWeight.InOrderGroups(columns, perScale, w.device).to_type(ScalarType.Int32);
-        if (groups > 1 && columns == (long)groups * perScale)
+        if (groups == 1)
         {
-            // Whole groups: each group of each row becomes a row of its own, so one fit and one snap cover the
-            // matrix (the same per-row arithmetic as group by group, without a copy of every group).
+            var grid = Quantizer.Fit(w, args);
+            return QuantizedWeight.FromGridCodes(Quantizer.Quantize(w, grid, args), grid.Scale, grid.ZeroPoint, gIdx, args).MoveToOuterDisposeScope();
+        }
+        var grids = Quantizer.FitGroups(w, perScale, args);
+        if (columns == (long)groups * perScale)
+        {
+            // Whole groups: each group of each row becomes a row of its own, so one snap covers the matrix (the same
+            // per-row arithmetic as group by group, without a copy of every group).
             var rowsOfGroups = w.contiguous().view(rows * groups, perScale);
-            var fit = Quantizer.Fit(rowsOfGroups, args);
-            var snapped = Quantizer.Quantize(rowsOfGroups, fit, args).view(rows, columns);
-            return QuantizedWeight.FromGridCodes(snapped, fit.Scale.view(rows, groups), fit.ZeroPoint.view(rows, groups), gIdx, args)
-                .MoveToOuterDisposeScope();
+            var snapped = Quantizer.Quantize(rowsOfGroups, new QuantizationParams(grids.Scale.reshape(-1, 1), grids.ZeroPoint.reshape(-1, 1)), args);
+            return QuantizedWeight.FromGridCodes(snapped.view(rows, columns), grids.Scale, grids.ZeroPoint, gIdx, args).MoveToOuterDisposeScope();
         }
-        var codes = new List<Tensor>();
-        var scales = new List<Tensor>();
-        var zeros = new List<Tensor>();
-        for (int g = 0; g < groups; g++)
-        {
-            var block = w[.., (g * perScale)..(int)Math.Min(columns, (g + 1) * perScale)];
-            var p = Quantizer.Fit(block, args);
-            codes.Add(Quantizer.Quantize(block, p, args));
-            scales.Add(p.Scale);
-            zeros.Add(p.ZeroPoint);
-        }
-        return QuantizedWeight.FromGridCodes(cat(codes, 1), cat(scales, 1), cat(zeros, 1), gIdx, args).MoveToOuterDisposeScope();
+        var codes = Enumerable.Range(0, groups).Select(g => Quantizer.Quantize(
+            w.narrow(1, (long)g * perScale, Math.Min(perScale, columns - (long)g * perScale)),
+            new QuantizationParams(grids.Scale.narrow(1, g, 1), grids.ZeroPoint.narrow(1, g, 1)), args)).ToList();
+        return QuantizedWeight.FromGridCodes(cat(codes, 1), grids.Scale, grids.ZeroPoint, gIdx, args).MoveToOuterDisposeScope();
     }
 }

@@ -116,4 +116,24 @@ public sealed class QuantizerTests
                 }
             }
     }
+
+    [Theory]
+    [InlineData(96, false, QuantizationObserver.MinMax)]     // three whole groups: one fit over a view
+    [InlineData(70, false, QuantizationObserver.MinMax)]     // 32 + 32 + 6
+    [InlineData(70, true, QuantizationObserver.Mse)]
+    public void Group_grids_are_each_groups_own_fit(int columns, bool symmetric, QuantizationObserver observer)
+    {
+        using var scope = NewDisposeScope();
+        var args = QuantizationPresets.W4A16 with { Symmetric = symmetric, GroupSize = 32, Observer = observer };
+        var w = randn(new long[] { 5, columns }, generator: new TorchSharp.torch.Generator(8)) * 0.1;
+        var grids = Quantizer.FitGroups(w, 32, args);
+        int groups = (columns + 31) / 32;
+        Assert.Equal(new long[] { 5, groups }, grids.Scale.shape);
+        for (int g = 0; g < groups; g++)
+        {
+            var own = Quantizer.Fit(w.narrow(1, g * 32, Math.Min(32, columns - g * 32)), args);
+            Assert.True(own.Scale.equal(grids.Scale.narrow(1, g, 1)).all().item<bool>(), $"group {g} scale");
+            Assert.True(own.ZeroPoint.equal(grids.ZeroPoint.narrow(1, g, 1)).all().item<bool>(), $"group {g} zero point");
+        }
+    }
 }
