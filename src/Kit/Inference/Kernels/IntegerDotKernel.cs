@@ -95,15 +95,18 @@ internal static unsafe class IntegerDotKernel
         float* sb = x.Scales + (long)t * rowScales;
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
         int g = -1, groupEnd = 0, block = 0;
+        bool straddled = false;
         var scale = Vector256<float>.Zero;
         for (; block + 2 <= blocks; block += 2)
         {
-            // Most pairs stay in the group of the previous one: one comparison.
-            if (block + 2 > groupEnd)
+            // Most pairs stay in the group of the previous one: one comparison. A pair after one that straddled two
+            // groups (groups of an odd number of blocks) needs its first half's scale too.
+            if (block + 2 > groupEnd || straddled)
             {
                 NextGroup(w, block, ref g, ref groupEnd);
                 int firstGroup = g;
                 NextGroup(w, block + 1, ref g, ref groupEnd);
+                straddled = firstGroup != g;
                 scale = Vector256.Create(Vector128.Create(scales[firstGroup]), Vector128.Create(scales[g]));
             }
             Sse.Prefetch0(wb + PrefetchBytes);

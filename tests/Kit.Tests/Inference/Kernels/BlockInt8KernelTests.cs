@@ -44,6 +44,11 @@ public sealed class BlockInt8KernelTests
         // padded last groups: 200 = 3 · 64 + 8, 150 = 3 · 48 + 6 (groups of 48 take two blocks each)
         { 4, false, QuantizationStrategy.Group, 64, 200, 3, false },
         { 4, true, QuantizationStrategy.Group, 48, 150, 2, true },
+        // groups of an odd number of blocks (96 = 3, 160 = 5): a pair of blocks straddles two groups, and the pair after it
+        // lies in one
+        { 4, false, QuantizationStrategy.Group, 96, 384, 3, false },
+        { 4, true, QuantizationStrategy.Group, 96, 288, 9, true },
+        { 8, true, QuantizationStrategy.Group, 160, 480, 8, false },
         { 8, true, QuantizationStrategy.Group, 32, 160, 1, false },
         { 8, false, QuantizationStrategy.Group, 64, 256, 4, true },
         { 8, true, QuantizationStrategy.Group, 128, 384, 2, false },
