@@ -38,12 +38,18 @@ internal static class QuantizeCommand
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace --out if it exists (only once the new model is complete)" };
         var resume = new Option<bool>("--resume") { Description = "Continue a killed run from the last layer it finished (kept in OUT.partial); same model, recipe and calibration" };
         var conditionNumber = new Option<bool>("--condition-number") { Description = "Report each Hessian's condition number (a float64 eigen-decomposition per input: slow for wide layers)" };
+        var activations = new Option<string>("--activations")
+        {
+            Description = "Where calibration activations wait between layers, in the model's dtype: auto (memory while they take at most half " +
+                "of the available memory, else disk), device, cpu (beside a GPU) or disk (a memory-mapped scratch file beside --out)",
+            DefaultValueFactory = _ => "auto",
+        };
         var device = CliSupport.DeviceOption();
         var json = CliSupport.JsonOption();
         var command = new Command("quantize", "Compress a model with RTN, GPTQ, SparseGPT, magnitude or Wanda, layer by layer")
         {
             model, recipeFile, method, scheme, bits, groupSize, observer, sparsity, pattern, actOrder, damping, blockSize, ignore, lmHead,
-            calibration, samples, seqLen, seed, output, format, overwrite, resume, conditionNumber, device, json,
+            calibration, samples, seqLen, seed, output, format, overwrite, resume, conditionNumber, activations, device, json,
         };
         command.SetAction(r => CliSupport.Run(() =>
         {
@@ -61,7 +67,19 @@ internal static class QuantizeCommand
                 "gguf" => SaveFormat.Gguf,
                 var other => throw new ArgumentException($"unknown format '{other}' (use compressed-tensors, dense or gguf)"),
             };
-            var sequential = new SequentialOptions { Device = r.GetValue(device)!, Overwrite = r.GetValue(overwrite), Resume = r.GetValue(resume), HessianConditionNumbers = r.GetValue(conditionNumber) };
+            var placement = r.GetValue(activations)!.ToLowerInvariant() switch
+            {
+                "auto" => ActivationPlacement.Auto,
+                "device" => ActivationPlacement.Device,
+                "cpu" => ActivationPlacement.Host,
+                "disk" => ActivationPlacement.Disk,
+                var other => throw new ArgumentException($"--activations must be auto, device, cpu or disk, got '{other}'"),
+            };
+            var sequential = new SequentialOptions
+            {
+                Device = r.GetValue(device)!, Overwrite = r.GetValue(overwrite), Resume = r.GetValue(resume),
+                HessianConditionNumbers = r.GetValue(conditionNumber), Activations = placement,
+            };
             var report = asJson
                 ? ModelExport.CompressAndSave(r.GetValue(model)!, r.GetValue(output)!, saveFormat, recipe, request, sequential)
                 : TerminalProgress.StandardError().Run(scope =>
@@ -82,7 +100,8 @@ internal static class QuantizeCommand
                 var measured = report.Modules.Where(m => m.RelativeError is not null).Select(m => m.RelativeError!.Value).ToList();
                 string error = measured.Count > 0 ? $"mean relative error {Readable.Number(measured.Average())}" : NotMeasured;
                 Console.WriteLine($"compressed {report.Modules.Count} modules in {Readable.Seconds(report.Seconds)} ({error}, " +
-                    $"peak memory {Readable.Bytes(report.PeakAnonymousBytes)} held, {Readable.Bytes(report.PeakWorkingSetBytes)} resident with the mapped checkpoint); wrote {report.OutputFolder}");
+                    $"peak memory {Readable.Bytes(report.PeakAnonymousBytes)} held, {Readable.Bytes(report.PeakWorkingSetBytes)} resident with the mapped checkpoint" +
+                    (report.Activations == ActivationPlacement.Disk ? ", activations on disk" : "") + $"); wrote {report.OutputFolder}");
             }
             return 0;
         }));

@@ -26,7 +26,11 @@ public sealed record ModuleReport(int Layer, string Module, long Rows, long Colu
 /// <param name="PeakWorkingSetBytes">Peak resident memory of the process, which also counts pages of the memory-mapped checkpoint that were read.</param>
 /// <param name="OutputFolder">The model folder written.</param>
 public sealed record CompressionReport(CompressionRecipe Recipe, IReadOnlyList<ModuleReport> Modules, int CalibrationSamples,
-    int CalibrationSeqLen, double Seconds, long PeakAnonymousBytes, long PeakWorkingSetBytes, string OutputFolder);
+    int CalibrationSeqLen, double Seconds, long PeakAnonymousBytes, long PeakWorkingSetBytes, string OutputFolder)
+{
+    /// <summary>Where the calibration activations were kept between layers.</summary>
+    public ActivationPlacement Activations { get; init; } = ActivationPlacement.Device;
+}
 
 /// <summary>Progress of a compression run: a report as each layer starts, one per module compressed, and a last one with <c>Layer == Layers</c> once every layer is done.</summary>
 /// <param name="Layer">Layer being compressed (equal to <paramref name="Layers"/> in the closing report).</param>

@@ -7,6 +7,17 @@ namespace Kit.Calibration;
 /// Accumulates the layer-wise Hessian H = 2/n Σ x xᵀ of a Linear's inputs over n calibration sequences,
 /// as a running mean like the GPTQ reference's <c>add_batch</c> (so that its scale does not grow with n).
 /// </summary>
+/// <remarks>
+/// Each batch of inputs is converted to H's dtype as it arrives (no full-precision copy of the activations is kept).
+/// Where those inputs are bfloat16 or float16 values, every product of two of them is exact in float32 (8- or
+/// 11-bit significands make at most 22 bits), so Σ x xᵀ differs from the exact sum only by float32's rounding of the
+/// additions. Like the reference (<c>inp.float()</c>, then <c>math.sqrt(2 / nsamples) * inp</c>), the inputs are
+/// scaled by √(2/n) before they are multiplied, which rounds each scaled value to float32 first: H is the
+/// reference's H, not the exact one. A float64 H (<see cref="SequentialOptions.HessianDType"/>) makes the additions
+/// exact to 2⁻⁵³. The layer-by-layer pipeline runs each layer in its compute dtype (float32 by default) on
+/// activations kept in the model's dtype, so for a bfloat16 model a Linear's inputs are float32 values computed
+/// from bfloat16 ones.
+/// </remarks>
 public sealed class HessianAccumulator : IDisposable
 {
     /// <summary>Inputs [in, in] in <paramref name="dtype"/> (float32 as the reference, or float64) on <paramref name="device"/>.</summary>

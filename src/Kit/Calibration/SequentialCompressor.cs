@@ -67,6 +67,7 @@ public static class SequentialCompressor
         var resumed = OpenStaging(staging, fingerprint, options, config.NumHiddenLayers);
         var reports = resumed?.Modules ?? new List<ModuleReport>();
         var peak = new PeakMemory();
+        var placement = options.Activations;
         Linear? compressedHead = null;
         var headQuantized = new Dictionary<string, QuantizedWeight>();
         try
@@ -76,8 +77,11 @@ public static class SequentialCompressor
             var weightMap = resumed?.WeightMap ?? new SortedDictionary<string, string>(StringComparer.Ordinal);
             using var _ = no_grad();
             int first = resumed?.FinishedLayers ?? 0;
-            using (var hidden = resumed?.Activations is not null ? resumed.LoadActivations(staging, dtype, device) : Embed(checkpoint, samples, dtype, device))
+            using (var activations = ActivationStore.Allocate(samples.Count, seqLen, config.HiddenSize, StorageDType(config), options.Activations, device, staging))
             {
+                placement = activations.Placement;
+                if (resumed?.Activations is not null) resumed.LoadActivations(staging, activations.Values);
+                else Embed(checkpoint, samples, activations, options.BatchSize, device);
                 var rope = new RotaryEmbedding(config, device);
                 using var positions = ScalarArithmetic.Arange(seqLen, ScalarType.Int64, device).unsqueeze(0);
                 using var mask = CausalLM.AttentionMask(config, ones(1, seqLen, ScalarType.Int64, device), 0, seqLen, dtype);
@@ -90,7 +94,7 @@ public static class SequentialCompressor
                     using var layer = new DecoderLayer(config, rope, dtype, device);
                     string prefix = $"model.layers.{i}.";
                     CheckpointLoader.Load(layer, prefix, checkpoint, dtype, device);
-                    var batches = new Batches(hidden, options.BatchSize, positions, mask, peak);
+                    var batches = new Batches(activations, options.BatchSize, dtype, device, positions, mask, peak);
                     var quantized = new Dictionary<string, QuantizedWeight>();
                     try
                     {
@@ -107,7 +111,7 @@ public static class SequentialCompressor
                             .Where(p => !quantized.ContainsKey(p.Name[..p.Name.LastIndexOf('.')]) || !p.Name.EndsWith(".weight", StringComparison.Ordinal));
                         WriteShard(staging, shard, dense, checkpoint, weightMap, writer?.LayerTensors(quantized));
                         new StagedRun(fingerprint, i + 1, clock.Elapsed.TotalSeconds + (resumed?.Seconds ?? 0), reports, weightMap,
-                            batches.Count == 0 ? null : StagedRun.ActivationsFile(i + 1)).Write(staging, batches.Count == 0 ? null : hidden);
+                            batches.Count == 0 ? null : StagedRun.ActivationsFile(i + 1)).Write(staging, batches.Count == 0 ? null : activations.Values);
                     }
                     finally
                     {
@@ -115,7 +119,7 @@ public static class SequentialCompressor
                     }
                 }
                 progress?.Report(new CompressionProgress(config.NumHiddenLayers, config.NumHiddenLayers, null, null));
-                if (head) compressedHead = CompressHead(checkpoint, config, hidden, solverRecipe, seqLen, options, reports, progress, peak,
+                if (head) compressedHead = CompressHead(checkpoint, config, activations, solverRecipe, seqLen, options, reports, progress, peak,
                     writer is null ? null : headQuantized);
             }
             var rest = checkpoint.Names.Where(n => !n.StartsWith("model.layers.", StringComparison.Ordinal)).ToList();
@@ -133,7 +137,7 @@ public static class SequentialCompressor
             File.Delete(Path.Combine(staging, StagedRun.FileName));
             foreach (var activations in Directory.GetFiles(staging, "activations-*.safetensors")) File.Delete(activations);
             var report = new CompressionReport(recipe, reports, samples.Count, seqLen, clock.Elapsed.TotalSeconds + (resumed?.Seconds ?? 0),
-                peak.AnonymousBytes, Process.GetCurrentProcess().PeakWorkingSet64, Path.GetFullPath(outputFolder));
+                peak.AnonymousBytes, Process.GetCurrentProcess().PeakWorkingSet64, Path.GetFullPath(outputFolder)) { Activations = placement };
             File.WriteAllText(Path.Combine(staging, CompressionReportFile.FileName), JsonSerializer.Serialize(report, ReportJson));
             Publish(staging, outputFolder);
             return report;
@@ -197,24 +201,24 @@ public static class SequentialCompressor
     }
 
     // lm_head reads what the model hands it: the final norm of the last layer's outputs, so its Hessian comes from those.
-    static Linear CompressHead(SafetensorsCheckpoint checkpoint, ModelConfig config, Tensor hidden, CompressionRecipe recipe, int seqLen,
+    static Linear CompressHead(SafetensorsCheckpoint checkpoint, ModelConfig config, ActivationStore activations, CompressionRecipe recipe, int seqLen,
         SequentialOptions options, List<ModuleReport> reports, IProgress<CompressionProgress>? progress, PeakMemory peak,
         Dictionary<string, QuantizedWeight>? keep)
     {
         NativeAllocator.ReleaseFreedMemory();
-        var device = hidden.device;
+        var device = KitDevice.Parse(options.Device);
         var head = new Linear(config.HiddenSize, config.VocabSize, false, options.ComputeDType, device);
         try
         {
             CheckpointLoader.Load(head, CausalLM.HeadName + ".", checkpoint, options.ComputeDType, device);
             using var norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, options.ComputeDType, device);
             CheckpointLoader.Load(norm, "model.norm.", checkpoint, options.ComputeDType, device);
-            long count = hidden.dim() < 3 ? 0 : hidden.shape[0];
+            long count = activations.Count;
             using var hessian = count == 0 ? null : new HessianAccumulator(config.HiddenSize, device, options.HessianDType);
             for (long b = 0; b < count; b += options.BatchSize)
                 using (NewDisposeScope())
                 {
-                    hessian!.Add(norm.call(hidden[(int)b..(int)Math.Min(count, b + options.BatchSize)]));
+                    hessian!.Add(norm.call(activations.Read(b, Math.Min(options.BatchSize, count - b), options.ComputeDType, device)));
                     peak.Sample();
                 }
             double? condition = hessian is not null && options.HessianConditionNumbers ? Condition(hessian.H, recipe.DampeningFraction) : null;
@@ -312,13 +316,19 @@ public static class SequentialCompressor
         return length;
     }
 
-    static Tensor Embed(SafetensorsCheckpoint checkpoint, IReadOnlyList<int[]> samples, ScalarType dtype, Device device)
+    // The embeddings are looked up in the store's dtype, so they are the checkpoint's values whatever the compute dtype.
+    static void Embed(SafetensorsCheckpoint checkpoint, IReadOnlyList<int[]> samples, ActivationStore activations, int batchSize, Device device)
     {
+        if (samples.Count == 0) return;
         using var scope = NewDisposeScope();
-        if (samples.Count == 0) return empty(0, dtype: dtype, device: device).MoveToOuterDisposeScope();
-        var embedding = checkpoint.Load("model.embed_tokens.weight", dtype, device);
-        var ids = tensor(samples.SelectMany(s => s.Select(i => (long)i)).ToArray(), samples.Count, samples[0].Length).to(device);
-        return embedding.index_select(0, ids.flatten()).view(samples.Count, samples[0].Length, -1).MoveToOuterDisposeScope();
+        var embedding = checkpoint.Load("model.embed_tokens.weight", activations.Values.dtype, device);
+        for (int b = 0; b < samples.Count; b += batchSize)
+        {
+            using var batch = NewDisposeScope();
+            var rows = samples.Skip(b).Take(batchSize).ToList();
+            var ids = tensor(rows.SelectMany(s => s.Select(i => (long)i)).ToArray(), device: device);
+            activations.Write(b, embedding.index_select(0, ids).view(rows.Count, rows[0].Length, -1));
+        }
     }
 
     static string ShardName(int k, int n) => $"model-{k:D5}-of-{n:D5}.safetensors";
@@ -381,9 +391,9 @@ public static class SequentialCompressor
     /// are freed and their heap pages handed back before the next: the pipeline holds one layer's working set,
     /// not the heap's high-water mark (see <see cref="NativeAllocator"/>).
     /// </summary>
-    sealed class Batches(Tensor hidden, int batchSize, Tensor positions, Tensor mask, PeakMemory peak)
+    sealed class Batches(ActivationStore activations, int batchSize, ScalarType dtype, Device device, Tensor positions, Tensor mask, PeakMemory peak)
     {
-        public long Count => hidden.shape[0] == 0 || hidden.dim() < 3 ? 0 : hidden.shape[0];
+        public long Count => activations.Count;
 
         /// <summary>Runs every batch into the layer until a capture hook stops it.</summary>
         public void Run(DecoderLayer layer)
@@ -392,7 +402,7 @@ public static class SequentialCompressor
             {
                 using (NewDisposeScope())
                 {
-                    try { layer.Forward(hidden[(int)b..(int)Math.Min(Count, b + batchSize)], positions, mask, null); }
+                    try { layer.Forward(activations.Read(b, Math.Min(batchSize, Count - b), dtype, device), positions, mask, null); }
                     catch (EarlyStop) { }
                     peak.Sample();
                 }
@@ -407,8 +417,7 @@ public static class SequentialCompressor
             {
                 using (NewDisposeScope())
                 {
-                    var slice = hidden[(int)b..(int)Math.Min(Count, b + batchSize)];
-                    slice.copy_(layer.Forward(slice, positions, mask, null));
+                    activations.Write(b, layer.Forward(activations.Read(b, Math.Min(batchSize, Count - b), dtype, device), positions, mask, null));
                     peak.Sample();
                 }
                 NativeAllocator.ReleaseFreedMemory();

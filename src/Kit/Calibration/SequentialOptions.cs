@@ -7,10 +7,15 @@ public sealed record SequentialOptions
 {
     /// <summary>"cpu", "cuda", "cuda:N" or "auto".</summary>
     public string Device { get; init; } = "auto";
-    /// <summary>Dtype of the layer weights and activations during calibration.</summary>
+    /// <summary>Dtype of the layer weights and of each batch of activations while a layer runs (between layers they are kept in the model's dtype).</summary>
     public ScalarType ComputeDType { get; init; } = ScalarType.Float32;
     /// <summary>Dtype of the accumulated Hessians (float32 as the GPTQ reference, or float64).</summary>
     public ScalarType HessianDType { get; init; } = ScalarType.Float32;
+    /// <summary>
+    /// Where the activations between layers are kept, in the model's dtype: decided from the available memory by
+    /// default (<see cref="ActivationPlacement.Auto"/>).
+    /// </summary>
+    public ActivationPlacement Activations { get; init; } = ActivationPlacement.Auto;
     /// <summary>Calibration sequences per forward pass (bounds activation memory).</summary>
     public int BatchSize { get; init; } = 8;
     /// <summary>

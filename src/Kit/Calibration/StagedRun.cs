@@ -65,11 +65,17 @@ internal sealed record StagedRun(string Fingerprint, int FinishedLayers, double 
     /// <summary>The activations file name after <paramref name="finishedLayers"/> layers.</summary>
     public static string ActivationsFile(int finishedLayers) => $"activations-{finishedLayers:D5}.safetensors";
 
-    /// <summary>The activations saved with this record, in <paramref name="dtype"/> on <paramref name="device"/>.</summary>
-    public Tensor LoadActivations(string staging, ScalarType dtype, Device device)
+    /// <summary>Copies the activations saved with this record into <paramref name="destination"/> (same shape; converted to its dtype and device).</summary>
+    /// <exception cref="InvalidDataException">The saved activations have another shape.</exception>
+    public void LoadActivations(string staging, Tensor destination)
     {
-        using var file = SafetensorsFile.Open(Path.Combine(staging, Activations ?? throw new InvalidOperationException("this run has no activations")));
-        return file.Load(ActivationsName, dtype, device);
+        string path = Path.Combine(staging, Activations ?? throw new InvalidOperationException("this run has no activations"));
+        using var file = SafetensorsFile.Open(path);
+        using var scope = NewDisposeScope();
+        var saved = file.Load(ActivationsName, destination.dtype, destination.device);
+        if (!saved.shape.SequenceEqual(destination.shape))
+            throw new InvalidDataException($"{path}: activations of shape [{string.Join(", ", saved.shape)}], expected [{string.Join(", ", destination.shape)}]; delete {staging} to start again");
+        destination.copy_(saved);
     }
 
     /// <summary>

@@ -20,7 +20,7 @@ namespace Kit.Models.Safetensors;
 /// </remarks>
 internal static unsafe class MappedTensor
 {
-    const int ProtRead = 1, ProtWrite = 2, MapPrivate = 2;
+    const int ProtRead = 1, ProtWrite = 2, MapShared = 1, MapPrivate = 2;
 
     [DllImport("libc", SetLastError = true)]
     static extern nint mmap(nint address, nuint length, int protection, int flags, int fd, long offset);
@@ -63,25 +63,80 @@ internal static unsafe class MappedTensor
         }
         if (map == -1) throw new IOException($"{path}: cannot map tensor '{info.Name}' (errno {Marshal.GetLastPInvokeError()})");
 
-        nint data = map + (nint)skip;
-        live[data] = (map, length, path);
-        nint handle;
         try
         {
-            fixed (long* sizes = info.Shape)
-                handle = THSTensor_new(data, &Release, sizes, info.Shape.Length, (sbyte)type, (sbyte)type, (int)DeviceType.CPU, 0, false);
+            return Wrap(map, length, map + (nint)skip, info.Shape, type, path, info.Name);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
             unavailable = true;
-            Unmap(data);
             return null;
+        }
+    }
+
+    /// <summary>
+    /// A zero-filled CPU tensor of <paramref name="shape"/> whose memory is a shared map of a new file in
+    /// <paramref name="folder"/>, unlinked at once: the kernel writes its pages to that file (not to swap) when memory
+    /// runs short and reads them back when they are used, and the space returns to the file system when the tensor is
+    /// freed or the process ends, however it ends. For data larger than memory (calibration activations).
+    /// </summary>
+    /// <exception cref="PlatformNotSupportedException">Not Linux, or TorchSharp's native library is not found by name.</exception>
+    public static torch.Tensor CreateScratch(string folder, long[] shape, torch.ScalarType type)
+    {
+        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("a scratch file for tensors needs Linux's memory maps");
+        long bytes = shape.Aggregate(1L, (a, b) => a * b) * ElementBytes(type);
+        string path = Path.Combine(folder, $"scratch-{Guid.NewGuid():N}.bin");
+        nint map;
+        using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite))
+        {
+            try
+            {
+                // Sparse: reads as zeros and takes no space until written.
+                stream.SetLength(Math.Max(bytes, 1));
+                map = mmap(0, (nuint)Math.Max(bytes, 1), ProtRead | ProtWrite, MapShared, (int)stream.SafeFileHandle.DangerousGetHandle(), 0);
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }
+        if (map == -1) throw new IOException($"{folder}: cannot map a scratch file of {bytes} bytes (errno {Marshal.GetLastPInvokeError()})");
+        try
+        {
+            return Wrap(map, (nuint)Math.Max(bytes, 1), map, shape, type, path, "scratch");
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            throw new PlatformNotSupportedException("TorchSharp's native library cannot take a tensor over a memory map here", e);
+        }
+    }
+
+    static long ElementBytes(torch.ScalarType type)
+    {
+        using var probe = torch.empty(0, dtype: type);
+        return probe.ElementSize;
+    }
+
+    // A tensor over `data` inside the map [map, map + length), which libtorch unmaps when the storage is freed.
+    static torch.Tensor Wrap(nint map, nuint length, nint data, long[] shape, torch.ScalarType type, string path, string name)
+    {
+        live[data] = (map, length, path);
+        nint handle;
+        try
+        {
+            fixed (long* sizes = shape)
+                handle = THSTensor_new(data, &Release, sizes, shape.Length, (sbyte)type, (sbyte)type, (int)DeviceType.CPU, 0, false);
+        }
+        catch
+        {
+            Unmap(data);
+            throw;
         }
         if (handle == 0)
         {
             Unmap(data);
             torch.CheckForErrors();
-            throw new InvalidOperationException($"{path}: libtorch refused a tensor over the map of '{info.Name}'");
+            throw new InvalidOperationException($"{path}: libtorch refused a tensor over the map of '{name}'");
         }
         return torch.Tensor.UnsafeCreateTensor(handle);
     }
