@@ -16,7 +16,7 @@ namespace Kit.Inference;
 /// The compressed tensors and the bias are not registered parameters or buffers (a dtype change must not turn
 /// codes into floats); <c>to(device)</c> moves them and <see cref="WeightBytes"/> counts them.
 /// </remarks>
-public abstract class CompressedLinear : nn.Module<Tensor, Tensor>
+public abstract class CompressedLinear : nn.Module<Tensor, Tensor>, Kit.Models.ICompressedWeights
 {
     Tensor? bias;
 

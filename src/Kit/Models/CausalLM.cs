@@ -59,18 +59,26 @@ public sealed class CausalLM : nn.Module
         ScalarType dtype = ScalarType.Float32, Device? device = null, IProgress<double>? progress = null)
     {
         var model = new CausalLM(config, dtype, device);
+        return LoadedOrDisposed(model, () => CheckpointLoader.Load(model, "", checkpoint, dtype, model.Device,
+            key => key == "lm_head.weight" && config.TieWordEmbeddings, progress));
+    }
+
+    /// <summary>
+    /// <paramref name="network"/> once <paramref name="load"/> has filled it; a load that fails disposes it, freeing
+    /// the weights loaded so far (and their maps) now rather than at some later collection.
+    /// </summary>
+    internal static CausalLM LoadedOrDisposed(CausalLM network, Action load)
+    {
         try
         {
-            CheckpointLoader.Load(model, "", checkpoint, dtype, model.Device,
-                key => key == "lm_head.weight" && config.TieWordEmbeddings, progress);
+            load();
+            return network;
         }
         catch
         {
-            // Frees the weights loaded so far (and their maps) now rather than at some later collection.
-            model.Dispose();
+            network.Dispose();
             throw;
         }
-        return model;
     }
 
     /// <summary>
@@ -183,7 +191,7 @@ public sealed class CausalLM : nn.Module
     public long WeightBytes => named_parameters()
         .Where(p => !(Config.TieWordEmbeddings && p.name == "lm_head.weight"))
         .Sum(p => p.parameter.NumberOfElements * p.parameter.ElementSize)
-        + Linears().Select(l => l.Module).OfType<Kit.Inference.CompressedLinear>().Sum(c => c.WeightBytes);
+        + Linears().Select(l => l.Module).OfType<ICompressedWeights>().Sum(c => c.WeightBytes);
 
     /// <summary>Every Linear with its checkpoint name: those of the decoder layers and, unless it is tied to the embeddings, lm_head.</summary>
     public IEnumerable<(string Name, nn.Module<Tensor, Tensor> Module)> Linears() =>

@@ -2,7 +2,7 @@ using Kit.Formats.CompressedTensors;
 using Kit.Inference.Kernels;
 using Kit.Models.Safetensors;
 
-namespace Kit.Models;
+namespace Kit.Formats.CompressedTensors;
 
 /// <summary>
 /// Packs a compressed-tensors <c>pack-quantized</c> Linear for the CPU kernels straight from its stored int32

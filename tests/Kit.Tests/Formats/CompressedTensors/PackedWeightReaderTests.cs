@@ -2,10 +2,9 @@ using Kit.Formats.CompressedTensors;
 using Kit.Inference.Kernels;
 using Kit.Models;
 using Kit.Quantization;
-using Kit.Tests.Formats.CompressedTensors;
 using static TorchSharp.torch;
 
-namespace Kit.Tests.Models;
+namespace Kit.Tests.Formats.CompressedTensors;
 
 /// <summary>Packing compressed-tensors words straight into the kernels' layout gives what unpacking and then packing gives.</summary>
 public sealed class PackedWeightReaderTests
