@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Kit.Formats.CompressedTensors;
 using Kit.Models;
 using Kit.Models.Safetensors;
 using Kit.Quantization;
@@ -54,12 +53,10 @@ public static class SequentialCompressor
             throw new IOException($"{outputFolder} already exists and is not empty; choose another --out or allow overwriting");
 
         // Checked before any work: a scheme vLLM cannot serve is refused here, not after an hour of GPTQ.
-        var writer = options.Format == SaveFormat.CompressedTensors && recipe.Weights is not null
-            ? new CompressedTensorsWriter(recipe, StorageDType(config)) : null;
-        if (writer is not null) CheckGroupsTile(config, recipe.Weights!);
+        var sink = CheckpointSinks.Create(options.Format, config, recipe);
         // The solvers round scales to the dtype the checkpoint keeps them in (both formats save the model's dtype),
         // so that what they compensate for is what gets served; the recipe as given is what the report and config record.
-        var solverRecipe = recipe.Weights is null ? recipe : recipe with { Weights = recipe.Weights with { ScaleDType = StorageDType(config) } };
+        var solverRecipe = recipe.Weights is null ? recipe : recipe with { Weights = recipe.Weights with { ScaleDType = config.CheckpointDType } };
         if (options.Resume && options.QuantizedWeightSink is not null)
             throw new ArgumentException("a run that hands its quantized weights to a sink (GGUF export) cannot resume: earlier layers' codes are not kept");
         string staging = StagedRun.StagingFolder(outputFolder);
@@ -77,7 +74,7 @@ public static class SequentialCompressor
             var weightMap = resumed?.WeightMap ?? new SortedDictionary<string, string>(StringComparer.Ordinal);
             using var _ = no_grad();
             int first = resumed?.FinishedLayers ?? 0;
-            using (var activations = ActivationStore.Allocate(samples.Count, seqLen, config.HiddenSize, StorageDType(config), options.Activations, device, staging))
+            using (var activations = ActivationStore.Allocate(samples.Count, seqLen, config.HiddenSize, config.CheckpointDType, options.Activations, device, staging))
             {
                 placement = activations.Placement;
                 if (resumed?.Activations is not null) resumed.LoadActivations(staging, activations.Values);
@@ -101,7 +98,7 @@ public static class SequentialCompressor
                         foreach (var group in TrueSequentialGroups)
                         {
                             CompressGroup(layer, i, prefix, group, solverRecipe, batches, seqLen, options, reports, progress, config.NumHiddenLayers,
-                                writer is null ? null : quantized);
+                                sink is null ? null : quantized);
                             NativeAllocator.ReleaseFreedMemory();
                             peak.Sample();
                         }
@@ -109,7 +106,7 @@ public static class SequentialCompressor
                         string shard = ShardName(i + 1, shards);
                         var dense = layer.named_parameters().Select(p => (Name: prefix + p.name, Tensor: (Tensor)p.parameter))
                             .Where(p => !quantized.ContainsKey(p.Name[..p.Name.LastIndexOf('.')]) || !p.Name.EndsWith(".weight", StringComparison.Ordinal));
-                        WriteShard(staging, shard, dense, checkpoint, weightMap, writer?.LayerTensors(quantized));
+                        WriteShard(staging, shard, dense, checkpoint, weightMap, sink?.LayerTensors(quantized));
                         new StagedRun(fingerprint, i + 1, clock.Elapsed.TotalSeconds + (resumed?.Seconds ?? 0), reports, weightMap,
                             batches.Count == 0 ? null : StagedRun.ActivationsFile(i + 1)).Write(staging, batches.Count == 0 ? null : activations.Values);
                     }
@@ -120,19 +117,18 @@ public static class SequentialCompressor
                 }
                 progress?.Report(new CompressionProgress(config.NumHiddenLayers, config.NumHiddenLayers, null, null));
                 if (head) compressedHead = CompressHead(checkpoint, config, activations, solverRecipe, seqLen, options, reports, progress, peak,
-                    writer is null ? null : headQuantized);
+                    sink is null ? null : headQuantized);
             }
             var rest = checkpoint.Names.Where(n => !n.StartsWith("model.layers.", StringComparison.Ordinal)).ToList();
             string headWeight = CausalLM.HeadName + ".weight";
             WriteShard(staging, ShardName(shards, shards),
                 rest.Where(n => n != headWeight || !headQuantized.ContainsKey(CausalLM.HeadName))
                     .Select(n => (n, n == headWeight && compressedHead is not null ? compressedHead.Weight : checkpoint.Load(n))),
-                checkpoint, weightMap, writer?.LayerTensors(headQuantized));
+                checkpoint, weightMap, sink?.LayerTensors(headQuantized));
             peak.Sample();
             WriteIndex(staging, weightMap);
             CopyModelFiles(modelFolder, staging);
-            if (writer is not null)
-                CompressedTensorsWriter.WriteQuantizationConfig(Path.Combine(staging, "config.json"), writer.Config.ToJson());
+            sink?.Finish(staging);
 
             File.Delete(Path.Combine(staging, StagedRun.FileName));
             foreach (var activations in Directory.GetFiles(staging, "activations-*.safetensors")) File.Delete(activations);
@@ -280,24 +276,7 @@ public static class SequentialCompressor
     static Linear Find(DecoderLayer layer, string name) =>
         (Linear)(LayerLinears.Find(name) ?? throw new ArgumentException($"'{name}' is not a Linear of a decoder layer", nameof(name))).Module(layer);
 
-    static ScalarType StorageDType(ModelConfig config) => config.TorchDtype switch
-    {
-        "bfloat16" => ScalarType.BFloat16,
-        "float16" => ScalarType.Float16,
-        _ => ScalarType.Float32,
-    };
 
-    // compressed-tensors (and vLLM's kernels) need every group whole; Kit's dense output also takes a shorter last group.
-    static void CheckGroupsTile(ModelConfig config, QuantizationArgs args)
-    {
-        if (args.Strategy != QuantizationStrategy.Group) return;
-        int size = args.GroupSize!.Value;
-        foreach (var (what, columns) in new[] { ("hidden_size", config.HiddenSize), ("intermediate_size", config.IntermediateSize),
-                     ("num_attention_heads × head_dim", config.NumAttentionHeads * config.HeadDim) })
-            if (columns % size != 0)
-                throw new ArgumentException($"group size {size} does not divide {what} ({columns}), which compressed-tensors requires; " +
-                    "choose a group size that does, per-channel scales, or the dense output format (--format dense)");
-    }
 
     static int CheckSamples(IReadOnlyList<int[]> samples, CompressionRecipe recipe, ModelConfig config)
     {

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Kit.Calibration;
 using Kit.Formats.CompressedTensors;
 using Kit.Formats.Gguf;
 using Kit.Formats.Sparse;
@@ -6,7 +7,10 @@ using Kit.Models;
 
 namespace Kit.Formats;
 
-/// <summary>Puts the checkpoint formats this folder reads into <see cref="ModelFormats"/> as Kit's assembly loads.</summary>
+/// <summary>
+/// Puts the checkpoint formats this folder reads into <see cref="ModelFormats"/>, and the ones the layer-by-layer
+/// pipeline writes into <see cref="CheckpointSinks"/>, as Kit's assembly loads.
+/// </summary>
 internal static class FormatRegistration
 {
     // Compressed-tensors before 2:4: a pruned and quantized folder carries both marks and loads packed.
@@ -18,5 +22,6 @@ internal static class FormatRegistration
         ModelFormats.Register(new GgufModelFormat());
         ModelFormats.Register(new CompressedTensorsModelFormat());
         ModelFormats.Register(new Sparse24ModelFormat());
+        CheckpointSinks.Register(SaveFormat.CompressedTensors, CompressedTensorsSink.For);
     }
 }

@@ -60,6 +60,14 @@ public sealed record ModelConfig
     /// <summary>The dtype the checkpoint was saved in ("float32", "bfloat16", ...).</summary>
     public string TorchDtype { get; init; } = "float32";
 
+    /// <summary><see cref="TorchDtype"/> as a tensor dtype: bfloat16 or float16 as named, float32 for anything else.</summary>
+    public TorchSharp.torch.ScalarType CheckpointDType => TorchDtype switch
+    {
+        "bfloat16" => TorchSharp.torch.ScalarType.BFloat16,
+        "float16" => TorchSharp.torch.ScalarType.Float16,
+        _ => TorchSharp.torch.ScalarType.Float32,
+    };
+
     /// <summary>The model types this architecture implements.</summary>
     public static IReadOnlyList<string> SupportedModelTypes { get; } = new[] { "llama", "mistral", "qwen2" };
 
