@@ -78,7 +78,7 @@ public static class SequentialCompressor
             {
                 placement = activations.Placement;
                 if (resumed?.Activations is not null) resumed.LoadActivations(staging, activations.Values);
-                else Embed(checkpoint, samples, activations, options.BatchSize, device);
+                else Embed(checkpoint, samples, activations, options.SequencesPerPass(seqLen), device);
                 var rope = new RotaryEmbedding(config, device);
                 using var positions = ScalarArithmetic.Arange(seqLen, ScalarType.Int64, device).unsqueeze(0);
                 using var mask = CausalLM.AttentionMask(config, ones(1, seqLen, ScalarType.Int64, device), 0, seqLen, dtype);
@@ -91,7 +91,7 @@ public static class SequentialCompressor
                     using var layer = new DecoderLayer(config, rope, dtype, device);
                     string prefix = $"model.layers.{i}.";
                     CheckpointLoader.Load(layer, prefix, checkpoint, dtype, device);
-                    var batches = new Batches(activations, options.BatchSize, dtype, device, positions, mask, peak);
+                    var batches = new Batches(activations, options.SequencesPerPass(seqLen), dtype, device, positions, mask, peak);
                     var quantized = new Dictionary<string, QuantizedWeight>();
                     try
                     {
@@ -211,10 +211,11 @@ public static class SequentialCompressor
             CheckpointLoader.Load(norm, "model.norm.", checkpoint, options.ComputeDType, device);
             long count = activations.Count;
             using var hessian = count == 0 ? null : new HessianAccumulator(config.HiddenSize, device, options.HessianDType);
-            for (long b = 0; b < count; b += options.BatchSize)
+            int perPass = options.SequencesPerPass(seqLen);
+            for (long b = 0; b < count; b += perPass)
                 using (NewDisposeScope())
                 {
-                    hessian!.Add(norm.call(activations.Read(b, Math.Min(options.BatchSize, count - b), options.ComputeDType, device)));
+                    hessian!.Add(norm.call(activations.Read(b, Math.Min(perPass, count - b), options.ComputeDType, device)));
                     peak.Sample();
                 }
             double? condition = hessian is not null && options.HessianConditionNumbers ? Condition(hessian.H, recipe.DampeningFraction) : null;

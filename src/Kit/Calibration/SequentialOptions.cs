@@ -16,8 +16,20 @@ public sealed record SequentialOptions
     /// default (<see cref="ActivationPlacement.Auto"/>).
     /// </summary>
     public ActivationPlacement Activations { get; init; } = ActivationPlacement.Auto;
-    /// <summary>Calibration sequences per forward pass (bounds activation memory).</summary>
+    /// <summary>
+    /// The most calibration sequences per forward pass; a pass also takes at most <see cref="TokensPerPass"/> tokens
+    /// (<see cref="SequencesPerPass"/>), which bounds the memory one pass needs.
+    /// </summary>
     public int BatchSize { get; init; } = 8;
+
+    /// <summary>
+    /// The most tokens per forward pass: 8 × 512. A pass of 8 × 2048 tokens through a 7B layer made 4.3 GB of
+    /// attention scores alone (docs/BENCHMARKS.md); at 2048 tokens a pass now takes 2 sequences.
+    /// </summary>
+    public const int TokensPerPass = 8 * 512;
+
+    /// <summary>Sequences per forward pass for sequences of <paramref name="tokens"/>: <see cref="BatchSize"/>, fewer for long ones, at least 1.</summary>
+    public int SequencesPerPass(int tokens) => Math.Max(1, Math.Min(BatchSize, TokensPerPass / Math.Max(1, tokens)));
     /// <summary>
     /// Compute each damped Hessian's condition number for the report: a float64 eigen-decomposition per group of
     /// Linears, minutes for a 14336-wide down_proj, so off unless asked for; the report then holds null.
