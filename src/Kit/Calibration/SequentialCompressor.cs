@@ -103,10 +103,10 @@ public static class SequentialCompressor
                             peak.Sample();
                         }
                         batches.Propagate(layer);
-                        string shard = ShardName(i + 1, shards);
+                        string shard = ShardedFolder.ShardName(i + 1, shards);
                         var dense = layer.named_parameters().Select(p => (Name: prefix + p.name, Tensor: (Tensor)p.parameter))
                             .Where(p => !quantized.ContainsKey(p.Name[..p.Name.LastIndexOf('.')]) || !p.Name.EndsWith(".weight", StringComparison.Ordinal));
-                        WriteShard(staging, shard, dense, checkpoint, weightMap, sink?.LayerTensors(quantized));
+                        ShardedFolder.WriteShard(staging, shard, dense, checkpoint, weightMap, sink?.LayerTensors(quantized));
                         new StagedRun(fingerprint, i + 1, clock.Elapsed.TotalSeconds + (resumed?.Seconds ?? 0), reports, weightMap,
                             batches.Count == 0 ? null : StagedRun.ActivationsFile(i + 1)).Write(staging, batches.Count == 0 ? null : activations.Values);
                     }
@@ -121,13 +121,13 @@ public static class SequentialCompressor
             }
             var rest = checkpoint.Names.Where(n => !n.StartsWith("model.layers.", StringComparison.Ordinal)).ToList();
             string headWeight = CausalLM.HeadName + ".weight";
-            WriteShard(staging, ShardName(shards, shards),
+            ShardedFolder.WriteShard(staging, ShardedFolder.ShardName(shards, shards),
                 rest.Where(n => n != headWeight || !headQuantized.ContainsKey(CausalLM.HeadName))
                     .Select(n => (n, n == headWeight && compressedHead is not null ? compressedHead.Weight : checkpoint.Load(n))),
                 checkpoint, weightMap, sink?.LayerTensors(headQuantized));
             peak.Sample();
-            WriteIndex(staging, weightMap);
-            CopyModelFiles(modelFolder, staging);
+            ShardedFolder.WriteIndex(staging, weightMap);
+            ShardedFolder.CopyModelFiles(modelFolder, staging);
             sink?.Finish(staging);
 
             File.Delete(Path.Combine(staging, StagedRun.FileName));
@@ -135,7 +135,7 @@ public static class SequentialCompressor
             var report = new CompressionReport(recipe, reports, samples.Count, seqLen, clock.Elapsed.TotalSeconds + (resumed?.Seconds ?? 0),
                 peak.AnonymousBytes, Process.GetCurrentProcess().PeakWorkingSet64, Path.GetFullPath(outputFolder)) { Activations = placement };
             File.WriteAllText(Path.Combine(staging, CompressionReportFile.FileName), JsonSerializer.Serialize(report, ReportJson));
-            Publish(staging, outputFolder);
+            ShardedFolder.Publish(staging, outputFolder);
             return report;
         }
         catch
@@ -309,50 +309,6 @@ public static class SequentialCompressor
             var ids = tensor(rows.SelectMany(s => s.Select(i => (long)i)).ToArray(), device: device);
             activations.Write(b, embedding.index_select(0, ids).view(rows.Count, rows[0].Length, -1));
         }
-    }
-
-    static string ShardName(int k, int n) => $"model-{k:D5}-of-{n:D5}.safetensors";
-
-    // Tensors are saved in the checkpoint's own dtype, so a bfloat16 model stays bfloat16 on disk.
-    static void WriteShard(string folder, string shard, IEnumerable<(string Name, Tensor Tensor)> tensors, SafetensorsCheckpoint source,
-        IDictionary<string, string> weightMap, IReadOnlyList<SafetensorsEntry>? packed = null)
-    {
-        using var scope = NewDisposeScope();
-        var stored = tensors.Select(t => new SafetensorsEntry(t.Name, t.Tensor.to_type(source.Info(t.Name).DType.ToScalarType())))
-            .Concat(packed ?? Array.Empty<SafetensorsEntry>()).OrderBy(e => e.Name, StringComparer.Ordinal).ToList();
-        SafetensorsWriter.Write(Path.Combine(folder, shard), stored, new Dictionary<string, string> { ["format"] = "pt" });
-        foreach (var entry in stored) weightMap[entry.Name] = shard;
-    }
-
-    static void WriteIndex(string folder, IDictionary<string, string> weightMap)
-    {
-        long total = Directory.GetFiles(folder, "*.safetensors").Sum(f => new FileInfo(f).Length);
-        var index = new { metadata = new { total_size = total }, weight_map = weightMap };
-        File.WriteAllText(Path.Combine(folder, "model.safetensors.index.json"), JsonSerializer.Serialize(index, new JsonSerializerOptions { WriteIndented = true }));
-    }
-
-    // Everything but the weights travels unchanged: config, tokenizer, generation settings, licence.
-    static void CopyModelFiles(string from, string to)
-    {
-        foreach (var file in Directory.GetFiles(from))
-        {
-            string name = Path.GetFileName(file);
-            if (name.EndsWith(".safetensors", StringComparison.Ordinal) || name == "model.safetensors.index.json" || name == CompressionReportFile.FileName) continue;
-            File.Copy(file, Path.Combine(to, name));
-        }
-    }
-
-    // The new folder appears under its name only when complete; an old one is removed only after that.
-    static void Publish(string staging, string outputFolder)
-    {
-        string? old = null;
-        if (Directory.Exists(outputFolder))
-        {
-            old = outputFolder.TrimEnd('/', '\\') + ".old-" + Guid.NewGuid().ToString("N")[..8];
-            Directory.Move(outputFolder, old);
-        }
-        Directory.Move(staging, outputFolder);
-        if (old is not null) Directory.Delete(old, recursive: true);
     }
 
     static readonly JsonSerializerOptions ReportJson = new()
