@@ -1,3 +1,4 @@
+using Kit.Models.Safetensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -77,7 +78,7 @@ internal static unsafe class Fp8Matmul
                 Avx.Store(target + k, value * s);
             }
         }
-        for (; k < columns; k++) target[k] = Decode(w[k]) * scale;
+        for (; k < columns; k++) target[k] = Float8E4M3.Values[w[k]] * scale;
     }
 
     // Up to four activation rows share each decoded vector of weights.
@@ -117,13 +118,9 @@ internal static unsafe class Fp8Matmul
         else sums.Clear();
         for (; k < columns; k++)
         {
-            float wk = Decode(w[k]);
+            float wk = Float8E4M3.Values[w[k]];
             for (int t = 0; t < tile; t++) sums[t] += wk * x[(long)t * columns + k];
         }
         for (int t = 0; t < tile; t++) y[(long)t * yStride] = sums[t] * scale;
     }
-
-    /// <summary>The value of one E4M3 bit pattern (0x7F and 0xFF, the NaNs, are refused at load).</summary>
-    public static float Decode(byte code) =>
-        BitConverter.Int32BitsToSingle((code & 0x80) << 24 | (code & 0x7F) << 20) * Two120;
 }
