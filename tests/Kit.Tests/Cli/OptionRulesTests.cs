@@ -33,6 +33,8 @@ public sealed class OptionRulesTests
     [InlineData("bench llama-cpp --gguf {t} --batch 4", "--batch 4 does not apply to llama.cpp alone")]
     [InlineData("plan --params 8B --format bf16 --group-size 64", "--group-size 64 applies to quantized formats (int4, int8, fp8), not bf16")]
     [InlineData("plan --params 8B --format fp16 --asymmetric", "--asymmetric applies to quantized formats")]
+    [InlineData("quantize --model {m} --method rtn --scheme W4A16 --activations swap --out {o}", "--activations must be auto, device, cpu or disk, got 'swap'")]
+    [InlineData("generate --model {m} --prompt x --prefill fp16", "--prefill must be auto, int8 or bfloat16, got 'fp16'")]
     public void Options_the_combination_would_ignore_are_errors_that_name_them(string command, string message)
     {
         var r = Kit(command);
