@@ -3,6 +3,7 @@ using Kit.Calibration;
 using Kit.Data;
 using Kit.Formats;
 using Kit.Quantization;
+using Kit.Quantization.Transforms;
 using Kit.Reports;
 
 namespace Kit.Cli.Commands;
@@ -44,11 +45,19 @@ internal static class QuantizeCommand
                 "of the available memory, else disk), device, cpu (beside a GPU) or disk (a memory-mapped scratch file beside --out)",
             DefaultValueFactory = _ => "auto",
         };
+        var rotate = new Option<string?>("--rotate")
+        {
+            Description = "Rotate the residual stream and each head's values before quantizing (QuaRot/SpinQuant's R1 and R2, folded into " +
+                "the weights): hadamard, random-hadamard (the default when given without a value) or random-matrix",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var awq = new Option<bool>("--awq") { Description = "AWQ: search per-channel scales on the calibration data before rtn or gptq (llm-compressor's AWQModifier, n_grid 20, duo scaling)" };
+        var smoothQuant = new Option<double?>("--smoothquant") { Description = "SmoothQuant with this migration strength (0.5 in the paper) before quantizing, for W8A8" };
         var device = CliSupport.DeviceOption();
         var json = CliSupport.JsonOption();
         var command = new Command("quantize", "Compress a model with RTN, GPTQ, SparseGPT, magnitude or Wanda, layer by layer")
         {
-            model, recipeFile, method, scheme, bits, groupSize, observer, sparsity, pattern, actOrder, damping, blockSize, ignore, lmHead,
+            model, recipeFile, method, scheme, bits, groupSize, observer, sparsity, pattern, actOrder, damping, blockSize, ignore, lmHead, rotate, awq, smoothQuant,
             calibration, samples, seqLen, seed, output, format, overwrite, resume, conditionNumber, activations, device, json,
         };
         command.SetAction(r => CliSupport.Run(() =>
@@ -111,7 +120,7 @@ internal static class QuantizeCommand
         void RejectIgnoredOptions(ParseResult r)
         {
             bool fromRecipe = r.GetValue(recipeFile) is not null;
-            foreach (Option o in new Option[] { method, scheme, bits, groupSize, observer, sparsity, pattern, actOrder, damping, blockSize, lmHead })
+            foreach (Option o in new Option[] { method, scheme, bits, groupSize, observer, sparsity, pattern, actOrder, damping, blockSize, lmHead, rotate, awq, smoothQuant })
                 CliSupport.RejectIgnored(r, o, fromRecipe, "does not combine with --recipe: the recipe sets the method and its settings (write it there)");
             if (fromRecipe) return;
             string m = r.GetValue(method)!.ToLowerInvariant();
@@ -163,6 +172,12 @@ internal static class QuantizeCommand
                 throw new ArgumentException("give either --sparsity or --pattern, not both");
             SparsityPattern? prune = r.GetValue(pattern) is { } p ? SparsityPattern.Parse(p)
                 : r.GetValue(sparsity) is double s ? SparsityPattern.Unstructured(s) : null;
+            if (r.GetValue(awq) && r.GetValue(smoothQuant) is not null)
+                throw new ArgumentException("give either --awq or --smoothquant, not both: each rescales the same channels");
+            SmoothingOptions? smoothing = r.GetValue(awq) ? new AwqOptions()
+                : r.GetValue(smoothQuant) is double alpha ? new SmoothQuantOptions { Strength = alpha } : null;
+            RotationOptions? rotation = r.GetResult(rotate) is null ? null
+                : new RotationOptions { Kind = RotationKinds.Parse(r.GetValue(rotate) ?? "random-hadamard") };
             bool actOrderGiven = r.GetResult(actOrder) is not null;
             if (actOrderGiven && m != CompressionMethod.Gptq)
                 throw new ArgumentException($"--act-order is a GPTQ setting; --method {r.GetValue(method)} visits no column order");
@@ -173,6 +188,7 @@ internal static class QuantizeCommand
                 Sparsity = prune, DampeningFraction = r.GetValue(damping), BlockSize = r.GetValue(blockSize),
                 ActOrder = m == CompressionMethod.Gptq ? ActOrders.Parse(r.GetValue(actOrder) ?? "static") : ActOrder.None,
                 Ignore = r.GetValue(lmHead) ? [] : new CompressionRecipe().Ignore,
+                Rotation = rotation, Smoothing = smoothing,
             }.Validated();
         }
     }

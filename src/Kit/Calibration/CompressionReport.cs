@@ -30,6 +30,9 @@ public sealed record CompressionReport(CompressionRecipe Recipe, IReadOnlyList<M
 {
     /// <summary>Where the calibration activations were kept between layers.</summary>
     public ActivationPlacement Activations { get; init; } = ActivationPlacement.Device;
+
+    /// <summary>One row per mapping that AWQ or SmoothQuant scaled, in layer order; empty without smoothing.</summary>
+    public IReadOnlyList<Transforms.SmoothingReport> Smoothing { get; init; } = [];
 }
 
 /// <summary>Progress of a compression run: a report as each layer starts, one per module compressed, and a last one with <c>Layer == Layers</c> once every layer is done.</summary>

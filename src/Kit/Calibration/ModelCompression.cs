@@ -2,6 +2,7 @@ using Kit.Data;
 using Kit.Models;
 using Kit.Models.Tokenizers;
 using Kit.Quantization;
+using Kit.Quantization.Transforms;
 
 namespace Kit.Calibration;
 
@@ -42,7 +43,10 @@ public static class ModelCompression
             samples = set.Samples;
         }
         else if (recipe.NeedsCalibration)
-            throw new ArgumentException($"{recipe.Method} needs calibration data (--calibration FILE or DATASET)");
+        {
+            string step = recipe.Smoothing switch { AwqOptions => "AWQ", SmoothQuantOptions => "SmoothQuant", _ => recipe.Method.ToString() };
+            throw new ArgumentException($"{step} needs calibration data (--calibration FILE or DATASET)");
+        }
         return SequentialCompressor.Run(folder, outputFolder, recipe, samples, options, progress);
     }
 }

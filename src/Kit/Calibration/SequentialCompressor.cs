@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Kit.Calibration.Transforms;
 using Kit.Models;
 using Kit.Models.Safetensors;
 using Kit.Quantization;
@@ -63,6 +64,8 @@ public static class SequentialCompressor
         string fingerprint = StagedRun.FingerprintOf(modelFolder, recipe, samples, options);
         var resumed = OpenStaging(staging, fingerprint, options, config.NumHiddenLayers);
         var reports = resumed?.Modules ?? new List<ModuleReport>();
+        var smoothing = resumed?.Smoothing ?? new List<SmoothingReport>();
+        using var rotation = recipe.Rotation is { } rotate ? new ResidualRotation(config, rotate, device) : null;
         var peak = new PeakMemory();
         var placement = options.Activations;
         Linear? compressedHead = null;
@@ -78,7 +81,7 @@ public static class SequentialCompressor
             {
                 placement = activations.Placement;
                 if (resumed?.Activations is not null) resumed.LoadActivations(staging, activations.Values);
-                else Embed(checkpoint, samples, activations, options.SequencesPerPass(seqLen), device);
+                else Embed(checkpoint, samples, activations, options.SequencesPerPass(seqLen), device, rotation);
                 var rope = new RotaryEmbedding(config, device);
                 using var positions = ScalarArithmetic.Arange(seqLen, ScalarType.Int64, device).unsqueeze(0);
                 using var mask = CausalLM.AttentionMask(config, ones(1, seqLen, ScalarType.Int64, device), 0, seqLen, dtype);
@@ -91,7 +94,10 @@ public static class SequentialCompressor
                     using var layer = new DecoderLayer(config, rope, dtype, device);
                     string prefix = $"model.layers.{i}.";
                     CheckpointLoader.Load(layer, prefix, checkpoint, dtype, device);
+                    rotation?.Rotate(layer);
                     var batches = new Batches(activations, options.SequencesPerPass(seqLen), dtype, device, positions, mask, peak);
+                    if (recipe.Smoothing is not null && batches.Count > 0)
+                        smoothing.AddRange(LayerSmoothing.Apply(layer, i, prefix, recipe, solverRecipe.Weights, () => batches.Run(layer)));
                     var quantized = new Dictionary<string, QuantizedWeight>();
                     try
                     {
@@ -108,7 +114,7 @@ public static class SequentialCompressor
                             .Where(p => !quantized.ContainsKey(p.Name[..p.Name.LastIndexOf('.')]) || !p.Name.EndsWith(".weight", StringComparison.Ordinal));
                         ShardedFolder.WriteShard(staging, shard, dense, checkpoint, weightMap, sink?.LayerTensors(quantized));
                         new StagedRun(fingerprint, i + 1, clock.Elapsed.TotalSeconds + (resumed?.Seconds ?? 0), reports, weightMap,
-                            batches.Count == 0 ? null : StagedRun.ActivationsFile(i + 1)).Write(staging, batches.Count == 0 ? null : activations.Values);
+                            batches.Count == 0 ? null : StagedRun.ActivationsFile(i + 1)) { Smoothing = smoothing }.Write(staging, batches.Count == 0 ? null : activations.Values);
                     }
                     finally
                     {
@@ -117,23 +123,26 @@ public static class SequentialCompressor
                 }
                 progress?.Report(new CompressionProgress(config.NumHiddenLayers, config.NumHiddenLayers, null, null));
                 if (head) compressedHead = CompressHead(checkpoint, config, activations, solverRecipe, seqLen, options, reports, progress, peak,
-                    sink is null ? null : headQuantized);
+                    sink is null ? null : headQuantized, rotation);
             }
             var rest = checkpoint.Names.Where(n => !n.StartsWith("model.layers.", StringComparison.Ordinal)).ToList();
             string headWeight = CausalLM.HeadName + ".weight";
+            bool untie = rotation is not null && config.TieWordEmbeddings;
+            if (untie) rest = rest.Append(headWeight).Distinct().ToList();
             ShardedFolder.WriteShard(staging, ShardedFolder.ShardName(shards, shards),
                 rest.Where(n => n != headWeight || !headQuantized.ContainsKey(CausalLM.HeadName))
-                    .Select(n => (n, n == headWeight && compressedHead is not null ? compressedHead.Weight : checkpoint.Load(n))),
+                    .Select(n => (n, n == headWeight && compressedHead is not null ? compressedHead.Weight : OutsideLayers(checkpoint, n, config, rotation))),
                 checkpoint, weightMap, sink?.LayerTensors(headQuantized));
             peak.Sample();
             ShardedFolder.WriteIndex(staging, weightMap);
             ShardedFolder.CopyModelFiles(modelFolder, staging);
+            if (untie) ShardedFolder.Untie(staging);
             sink?.Finish(staging);
 
             File.Delete(Path.Combine(staging, StagedRun.FileName));
             foreach (var activations in Directory.GetFiles(staging, "activations-*.safetensors")) File.Delete(activations);
             var report = new CompressionReport(recipe, reports, samples.Count, seqLen, clock.Elapsed.TotalSeconds + (resumed?.Seconds ?? 0),
-                peak.AnonymousBytes, Process.GetCurrentProcess().PeakWorkingSet64, Path.GetFullPath(outputFolder)) { Activations = placement };
+                peak.AnonymousBytes, Process.GetCurrentProcess().PeakWorkingSet64, Path.GetFullPath(outputFolder)) { Activations = placement, Smoothing = smoothing };
             File.WriteAllText(Path.Combine(staging, CompressionReportFile.FileName), JsonSerializer.Serialize(report, ReportJson));
             ShardedFolder.Publish(staging, outputFolder);
             return report;
@@ -199,7 +208,7 @@ public static class SequentialCompressor
     // lm_head reads what the model hands it: the final norm of the last layer's outputs, so its Hessian comes from those.
     static Linear CompressHead(SafetensorsCheckpoint checkpoint, ModelConfig config, ActivationStore activations, CompressionRecipe recipe, int seqLen,
         SequentialOptions options, List<ModuleReport> reports, IProgress<CompressionProgress>? progress, PeakMemory peak,
-        Dictionary<string, QuantizedWeight>? keep)
+        Dictionary<string, QuantizedWeight>? keep, ResidualRotation? rotation)
     {
         NativeAllocator.ReleaseFreedMemory();
         var device = KitDevice.Parse(options.Device);
@@ -209,6 +218,7 @@ public static class SequentialCompressor
             CheckpointLoader.Load(head, CausalLM.HeadName + ".", checkpoint, options.ComputeDType, device);
             using var norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, options.ComputeDType, device);
             CheckpointLoader.Load(norm, "model.norm.", checkpoint, options.ComputeDType, device);
+            rotation?.RotateHead(head, norm);
             long count = activations.Count;
             using var hessian = count == 0 ? null : new HessianAccumulator(config.HiddenSize, device, options.HessianDType);
             int perPass = options.SequencesPerPass(seqLen);
@@ -298,11 +308,13 @@ public static class SequentialCompressor
     }
 
     // The embeddings are looked up in the store's dtype, so they are the checkpoint's values whatever the compute dtype.
-    static void Embed(SafetensorsCheckpoint checkpoint, IReadOnlyList<int[]> samples, ActivationStore activations, int batchSize, Device device)
+    static void Embed(SafetensorsCheckpoint checkpoint, IReadOnlyList<int[]> samples, ActivationStore activations, int batchSize, Device device,
+        ResidualRotation? rotation)
     {
         if (samples.Count == 0) return;
         using var scope = NewDisposeScope();
-        var embedding = checkpoint.Load("model.embed_tokens.weight", activations.Values.dtype, device);
+        var embedding = checkpoint.Load(EmbeddingName, activations.Values.dtype, device);
+        if (rotation is not null) embedding = rotation.Embedding(embedding);
         for (int b = 0; b < samples.Count; b += batchSize)
         {
             using var batch = NewDisposeScope();
@@ -310,6 +322,25 @@ public static class SequentialCompressor
             var ids = tensor(rows.SelectMany(s => s.Select(i => (long)i)).ToArray(), device: device);
             activations.Write(b, embedding.index_select(0, ids).view(rows.Count, rows[0].Length, -1));
         }
+    }
+
+    const string EmbeddingName = "model.embed_tokens.weight";
+
+    // A tensor outside the decoder layers as the output folder keeps it: as stored, or rotated (the embeddings, the final
+    // norm fused into the head and set to 1; a tied head comes from the embeddings).
+    static Tensor OutsideLayers(SafetensorsCheckpoint checkpoint, string name, ModelConfig config, ResidualRotation? rotation)
+    {
+        if (rotation is null) return checkpoint.Load(name);
+        using var scope = NewDisposeScope();
+        string norm = "model.norm.weight", head = CausalLM.HeadName + ".weight";
+        var result = name switch
+        {
+            EmbeddingName => rotation.Embedding(checkpoint.Load(name)),
+            _ when name == norm => ones_like(checkpoint.Load(name)),
+            _ when name == head => rotation.Head(checkpoint.Load(config.TieWordEmbeddings ? EmbeddingName : name), checkpoint.Load(norm)),
+            _ => checkpoint.Load(name),
+        };
+        return result.MoveToOuterDisposeScope();
     }
 
     static readonly JsonSerializerOptions ReportJson = new()

@@ -22,7 +22,9 @@ internal static class ShardedFolder
         IDictionary<string, string> weightMap, IReadOnlyList<SafetensorsEntry>? packed = null)
     {
         using var scope = NewDisposeScope();
-        var stored = tensors.Select(t => new SafetensorsEntry(t.Name, t.Tensor.to_type(source.Info(t.Name).DType.ToScalarType())))
+        // A tensor the source lacks (the head a rotation unties from the embeddings) is stored like the embeddings.
+        var stored = tensors.Select(t => new SafetensorsEntry(t.Name, t.Tensor.to_type(
+                source.Info(source.Contains(t.Name) ? t.Name : "model.embed_tokens.weight").DType.ToScalarType())))
             .Concat(packed ?? Array.Empty<SafetensorsEntry>()).OrderBy(e => e.Name, StringComparer.Ordinal).ToList();
         SafetensorsWriter.Write(Path.Combine(folder, shard), stored, new Dictionary<string, string> { ["format"] = "pt" });
         foreach (var entry in stored) weightMap[entry.Name] = shard;
@@ -45,6 +47,15 @@ internal static class ShardedFolder
             if (name.EndsWith(".safetensors", StringComparison.Ordinal) || name == "model.safetensors.index.json" || name == CompressionReportFile.FileName) continue;
             File.Copy(file, Path.Combine(to, name));
         }
+    }
+
+    /// <summary>Sets <c>tie_word_embeddings</c> to false in the config.json of <paramref name="folder"/>: the folder has a head of its own.</summary>
+    public static void Untie(string folder)
+    {
+        string path = Path.Combine(folder, "config.json");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        config["tie_word_embeddings"] = false;
+        File.WriteAllText(path, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
     /// <summary>Moves the complete <paramref name="staging"/> folder to <paramref name="outputFolder"/>; an old one there is removed only after that.</summary>

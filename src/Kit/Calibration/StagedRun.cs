@@ -24,6 +24,9 @@ namespace Kit.Calibration;
 internal sealed record StagedRun(string Fingerprint, int FinishedLayers, double Seconds, List<ModuleReport> Modules,
     SortedDictionary<string, string> WeightMap, string? Activations)
 {
+    /// <summary>What smoothing (AWQ, SmoothQuant) did in the finished layers.</summary>
+    public List<Transforms.SmoothingReport> Smoothing { get; init; } = [];
+
     /// <summary>The record's file name in the staging folder.</summary>
     public const string FileName = "kit_progress.json";
     const string ActivationsName = "hidden";

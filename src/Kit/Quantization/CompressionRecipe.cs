@@ -1,3 +1,5 @@
+using Kit.Quantization.Transforms;
+
 namespace Kit.Quantization;
 
 /// <summary>How weights are compressed: the algorithm applied to each target Linear.</summary>
@@ -43,6 +45,16 @@ public sealed record CompressionRecipe
     /// <c>SparseGPTModifier</c> followed by a quantization modifier. Null when nothing is pruned first.
     /// </summary>
     public PruningStep? PruneFirst { get; init; }
+    /// <summary>
+    /// An orthogonal rotation folded into the weights before anything else (QuaRot/SpinQuant's R1 and R2), or null:
+    /// llm-compressor's <c>SpinQuantModifier</c>.
+    /// </summary>
+    public RotationOptions? Rotation { get; init; }
+    /// <summary>
+    /// Per-channel scales folded into each layer before its Linears are compressed (AWQ or SmoothQuant), or null:
+    /// llm-compressor's <c>AWQModifier</c> and <c>SmoothQuantModifier</c>.
+    /// </summary>
+    public SmoothingOptions? Smoothing { get; init; }
     /// <summary>Module types or names (or "re:" regexes) to compress.</summary>
     public IReadOnlyList<string> Targets { get; init; } = new[] { "Linear" };
     /// <summary>Module names (or "re:" regexes) left alone.</summary>
@@ -50,7 +62,8 @@ public sealed record CompressionRecipe
 
     /// <summary>Whether the method needs calibration data (Hessians or input norms).</summary>
     public bool NeedsCalibration =>
-        Method is not (CompressionMethod.Rtn or CompressionMethod.Magnitude) || PruneFirst?.Method is CompressionMethod.SparseGpt or CompressionMethod.Wanda;
+        Method is not (CompressionMethod.Rtn or CompressionMethod.Magnitude) || PruneFirst?.Method is CompressionMethod.SparseGpt or CompressionMethod.Wanda
+        || Smoothing is not null;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the setting that does not fit the method.</summary>
     public CompressionRecipe Validated()
@@ -72,6 +85,19 @@ public sealed record CompressionRecipe
             if (Method is not (CompressionMethod.Rtn or CompressionMethod.Gptq))
                 throw new ArgumentException($"pruning before quantization needs rtn or gptq as the method, got {Method}");
             PruneFirst.Validated();
+        }
+        switch (Smoothing)
+        {
+            case AwqOptions awq:
+                if (Weights is null || Method is not (CompressionMethod.Rtn or CompressionMethod.Gptq))
+                    throw new ArgumentException($"AWQ scales weights for a quantization grid: it runs before rtn or gptq with a scheme, not before {Method}");
+                if (awq.Grid < 1) throw new ArgumentException($"AWQ's n_grid must be at least 1, got {awq.Grid}");
+                break;
+            case SmoothQuantOptions smoothQuant:
+                if (Weights is null) throw new ArgumentException("SmoothQuant prepares a model for quantization: give a scheme (W8A8)");
+                if (smoothQuant.Strength is < 0 or > 1 || double.IsNaN(smoothQuant.Strength))
+                    throw new ArgumentException($"SmoothQuant's smoothing strength must lie in [0, 1], got {smoothQuant.Strength}");
+                break;
         }
         Weights?.Validated();
         return this;

@@ -4,6 +4,7 @@ using Kit.Evaluation;
 using Kit.Models;
 using Kit.Models.Safetensors;
 using Kit.Quantization;
+using Kit.Quantization.Transforms;
 using static TorchSharp.torch;
 
 namespace Kit.Tests.Calibration;
@@ -96,5 +97,55 @@ public sealed class Stories260KCompressionTests
         var (b, _) = Compress(recipe);
         foreach (var ((name, x, _, _), (_, y, _, _)) in TargetWeights(a).Zip(TargetWeights(b)))
             Assert.True(x.AsSpan().SequenceEqual(y), name);
+    }
+
+    static readonly QuantizationArgs PerChannel3 = new() { NumBits = 3, Symmetric = true, Strategy = QuantizationStrategy.Channel, GroupSize = null };
+
+    [Fact]
+    public void Awq_scales_lower_3bit_perplexity_for_rtn_and_for_gptq_and_the_weights_stay_on_their_grids()
+    {
+        var rtn = new CompressionRecipe { Method = CompressionMethod.Rtn, Scheme = "W4A16", Weights = PerChannel3 };
+        var gptq = rtn with { Method = CompressionMethod.Gptq };
+        var (_, rtnAlone) = Compress(rtn);
+        var (awqFolder, rtnAfterAwq) = Compress(rtn with { Smoothing = new AwqOptions() });
+        var (_, gptqAlone) = Compress(gptq);
+        var (_, gptqAfterAwq) = Compress(gptq with { Smoothing = new AwqOptions() });
+
+        Assert.True(rtnAfterAwq < rtnAlone, $"perplexity: RTN {rtnAlone:F3}, AWQ + RTN {rtnAfterAwq:F3}");
+        Assert.True(gptqAfterAwq < gptqAlone, $"perplexity: GPTQ {gptqAlone:F3}, AWQ + GPTQ {gptqAfterAwq:F3}");
+        // The scales went into the norms and up_proj's rows: what is saved is a plain Llama whose Linears are on a 3-bit grid.
+        foreach (var (name, values, rows, columns) in TargetWeights(awqFolder))
+            for (int r = 0; r < rows; r++)
+                Assert.True(OnSymmetricGrid(values.AsSpan((int)(r * columns), (int)columns), 3), $"{name} row {r}");
+        using var checkpoint = SafetensorsCheckpoint.Open(awqFolder);
+        using var originalCheckpoint = SafetensorsCheckpoint.Open(TestPaths.Stories260K);
+        Assert.Contains(checkpoint.Names.Where(n => n.EndsWith("layernorm.weight")), name =>
+        {
+            using var norm = checkpoint.Load(name);
+            using var original = originalCheckpoint.Load(name);
+            return !norm.equal(original).all().item<bool>();
+        });
+    }
+
+    [Fact]
+    public void A_rotated_model_is_saved_as_a_plain_untied_llama_that_computes_what_the_original_does()
+    {
+        // At 8 bits the rounding is small enough that the rotated checkpoint's perplexity must match the dense model's.
+        var w8 = new QuantizationArgs { NumBits = 8, Symmetric = true, Strategy = QuantizationStrategy.Channel, GroupSize = null };
+        var (folder, rotated) = Compress(new CompressionRecipe { Method = CompressionMethod.Rtn, Scheme = "W8A16", Weights = w8, Rotation = new RotationOptions() });
+        double dense;
+        using (var lm = LanguageModel.Load(TestPaths.Stories260K, new ModelLoadOptions { Device = "cpu" }))
+            dense = lm.Perplexity(HeldOut, seqLen: 256).Value;
+        Assert.True(Math.Abs(rotated - dense) < 0.01 * dense, $"perplexity: dense {dense:F4}, rotated at 8 bits {rotated:F4}");
+
+        var config = ModelConfig.Load(Path.Combine(folder, "config.json"));
+        Assert.False(config.TieWordEmbeddings);
+        using var checkpoint = SafetensorsCheckpoint.Open(folder);
+        Assert.Contains("lm_head.weight", checkpoint.Names);
+        foreach (var name in checkpoint.Names.Where(n => n.EndsWith("norm.weight")))
+        {
+            using var norm = checkpoint.Load(name);
+            Assert.True(norm.eq(1).all().item<bool>(), name);
+        }
     }
 }

@@ -35,6 +35,12 @@ public sealed class OptionRulesTests
     [InlineData("plan --params 8B --format fp16 --asymmetric", "--asymmetric applies to quantized formats")]
     [InlineData("quantize --model {m} --method rtn --scheme W4A16 --activations swap --out {o}", "--activations must be auto, device, cpu or disk, got 'swap'")]
     [InlineData("generate --model {m} --prompt x --prefill fp16", "--prefill must be auto, int8 or bfloat16, got 'fp16'")]
+    [InlineData("quantize --model {m} --method rtn --scheme W4A16 --rotate spin --out {o}", "unknown rotation 'spin' (use hadamard, random-hadamard or random-matrix)")]
+    [InlineData("quantize --model {m} --method rtn --scheme W4A16 --awq --smoothquant 0.5 --out {o}", "give either --awq or --smoothquant, not both")]
+    [InlineData("quantize --model {m} --method sparsegpt --sparsity 0.5 --awq --out {o}", "AWQ scales weights for a quantization grid: it runs before rtn or gptq with a scheme")]
+    [InlineData("quantize --model {m} --method rtn --scheme W8A8 --smoothquant 1.5 --out {o}", "SmoothQuant's smoothing strength must lie in [0, 1], got 1.5")]
+    [InlineData("quantize --model {m} --recipe {t} --awq --out {o}", "--awq does not combine with --recipe")]
+    [InlineData("quantize --model {m} --method rtn --scheme W4A16 --awq --out {o}", "AWQ needs calibration data (--calibration FILE or DATASET)")]
     public void Options_the_combination_would_ignore_are_errors_that_name_them(string command, string message)
     {
         var r = Kit(command);
