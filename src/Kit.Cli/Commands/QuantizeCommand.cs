@@ -52,12 +52,18 @@ internal static class QuantizeCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var awq = new Option<bool>("--awq") { Description = "AWQ: search per-channel scales on the calibration data before rtn or gptq (llm-compressor's AWQModifier, n_grid 20, duo scaling)" };
+        var gptaq = new Option<double?>("--gptaq")
+        {
+            Description = "GPTAQ: GPTQ aimed at the original model's outputs from the compressed model's inputs, with this weight α of the " +
+                "asymmetry term (0.25, the reference's, when given without a value); keeps a second copy of the calibration activations",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var smoothQuant = new Option<double?>("--smoothquant") { Description = "SmoothQuant with this migration strength (0.5 in the paper) before quantizing, for W8A8" };
         var device = CliSupport.DeviceOption();
         var json = CliSupport.JsonOption();
         var command = new Command("quantize", "Compress a model with RTN, GPTQ, SparseGPT, magnitude or Wanda, layer by layer")
         {
-            model, recipeFile, method, scheme, bits, groupSize, observer, sparsity, pattern, actOrder, damping, blockSize, ignore, lmHead, rotate, awq, smoothQuant,
+            model, recipeFile, method, scheme, bits, groupSize, observer, sparsity, pattern, actOrder, damping, blockSize, ignore, lmHead, rotate, awq, smoothQuant, gptaq,
             calibration, samples, seqLen, seed, output, format, overwrite, resume, conditionNumber, activations, device, json,
         };
         command.SetAction(r => CliSupport.Run(() =>
@@ -120,7 +126,7 @@ internal static class QuantizeCommand
         void RejectIgnoredOptions(ParseResult r)
         {
             bool fromRecipe = r.GetValue(recipeFile) is not null;
-            foreach (Option o in new Option[] { method, scheme, bits, groupSize, observer, sparsity, pattern, actOrder, damping, blockSize, lmHead, rotate, awq, smoothQuant })
+            foreach (Option o in new Option[] { method, scheme, bits, groupSize, observer, sparsity, pattern, actOrder, damping, blockSize, lmHead, rotate, awq, smoothQuant, gptaq })
                 CliSupport.RejectIgnored(r, o, fromRecipe, "does not combine with --recipe: the recipe sets the method and its settings (write it there)");
             if (fromRecipe) return;
             string m = r.GetValue(method)!.ToLowerInvariant();
@@ -189,6 +195,7 @@ internal static class QuantizeCommand
                 ActOrder = m == CompressionMethod.Gptq ? ActOrders.Parse(r.GetValue(actOrder) ?? "static") : ActOrder.None,
                 Ignore = r.GetValue(lmHead) ? [] : new CompressionRecipe().Ignore,
                 Rotation = rotation, Smoothing = smoothing,
+                AsymmetricCalibration = r.GetResult(gptaq) is null ? null : r.GetValue(gptaq) ?? Gptaq.DefaultStrength,
             }.Validated();
         }
     }

@@ -77,11 +77,17 @@ public static class SequentialCompressor
             var weightMap = resumed?.WeightMap ?? new SortedDictionary<string, string>(StringComparer.Ordinal);
             using var _ = no_grad();
             int first = resumed?.FinishedLayers ?? 0;
+            bool asymmetric = recipe.AsymmetricCalibration is not null && samples.Count > 0;
             using (var activations = ActivationStore.Allocate(samples.Count, seqLen, config.HiddenSize, config.CheckpointDType, options.Activations, device, staging))
+            using (var reference = asymmetric ? ActivationStore.Allocate(samples.Count, seqLen, config.HiddenSize, config.CheckpointDType, options.Activations, device, staging) : null)
             {
                 placement = activations.Placement;
-                if (resumed?.Activations is not null) resumed.LoadActivations(staging, activations.Values);
-                else Embed(checkpoint, samples, activations, options.SequencesPerPass(seqLen), device, rotation);
+                if (resumed?.Activations is not null) resumed.LoadActivations(staging, activations.Values, reference?.Values);
+                else
+                {
+                    Embed(checkpoint, samples, activations, options.SequencesPerPass(seqLen), device, rotation);
+                    reference?.Values.copy_(activations.Values);
+                }
                 var rope = new RotaryEmbedding(config, device);
                 using var positions = ScalarArithmetic.Arange(seqLen, ScalarType.Int64, device).unsqueeze(0);
                 using var mask = CausalLM.AttentionMask(config, ones(1, seqLen, ScalarType.Int64, device), 0, seqLen, dtype);
@@ -95,26 +101,29 @@ public static class SequentialCompressor
                     string prefix = $"model.layers.{i}.";
                     CheckpointLoader.Load(layer, prefix, checkpoint, dtype, device);
                     rotation?.Rotate(layer);
-                    var batches = new Batches(activations, options.SequencesPerPass(seqLen), dtype, device, positions, mask, peak);
+                    var batches = new LayerBatches(activations, reference, options.SequencesPerPass(seqLen), dtype, device, positions, mask, peak);
                     if (recipe.Smoothing is not null && batches.Count > 0)
                         smoothing.AddRange(LayerSmoothing.Apply(layer, i, prefix, recipe, solverRecipe.Weights, () => batches.Run(layer)));
+                    // GPTAQ's original layer: this one as rotated and smoothed, before any of its Linears is compressed.
+                    using var original = asymmetric ? Copy(layer, config, rope, dtype, device) : null;
                     var quantized = new Dictionary<string, QuantizedWeight>();
                     try
                     {
                         foreach (var group in TrueSequentialGroups)
                         {
-                            CompressGroup(layer, i, prefix, group, solverRecipe, batches, seqLen, options, reports, progress, config.NumHiddenLayers,
+                            CompressGroup(layer, original, i, prefix, group, solverRecipe, batches, seqLen, options, reports, progress, config.NumHiddenLayers,
                                 sink is null ? null : quantized);
                             NativeAllocator.ReleaseFreedMemory();
                             peak.Sample();
                         }
                         batches.Propagate(layer);
+                        if (original is not null) batches.PropagateReference(original);
                         string shard = ShardedFolder.ShardName(i + 1, shards);
                         var dense = layer.named_parameters().Select(p => (Name: prefix + p.name, Tensor: (Tensor)p.parameter))
                             .Where(p => !quantized.ContainsKey(p.Name[..p.Name.LastIndexOf('.')]) || !p.Name.EndsWith(".weight", StringComparison.Ordinal));
                         ShardedFolder.WriteShard(staging, shard, dense, checkpoint, weightMap, sink?.LayerTensors(quantized));
                         new StagedRun(fingerprint, i + 1, clock.Elapsed.TotalSeconds + (resumed?.Seconds ?? 0), reports, weightMap,
-                            batches.Count == 0 ? null : StagedRun.ActivationsFile(i + 1)) { Smoothing = smoothing }.Write(staging, batches.Count == 0 ? null : activations.Values);
+                            batches.Count == 0 ? null : StagedRun.ActivationsFile(i + 1)) { Smoothing = smoothing }.Write(staging, batches.Count == 0 ? null : activations.Values, reference?.Values);
                     }
                     finally
                     {
@@ -184,13 +193,19 @@ public static class SequentialCompressor
         return run;
     }
 
-    static void CompressGroup(DecoderLayer layer, int index, string prefix, string[] group, CompressionRecipe recipe, Batches batches,
-        int seqLen, SequentialOptions options, List<ModuleReport> reports, IProgress<CompressionProgress>? progress, int layers,
+    // With an original layer (GPTAQ), H comes from this layer's inputs and the asymmetry from the original's beside them.
+    static void CompressGroup(DecoderLayer layer, DecoderLayer? original, int index, string prefix, string[] group, CompressionRecipe recipe,
+        LayerBatches batches, int seqLen, SequentialOptions options, List<ModuleReport> reports, IProgress<CompressionProgress>? progress, int layers,
         Dictionary<string, QuantizedWeight>? keep)
     {
         var names = group.Where(n => recipe.Applies(prefix + n)).ToList();
         if (names.Count == 0) return;
         var linears = names.Select(n => Find(layer, n)).ToList();
+        if (original is not null)
+        {
+            CompressGroupAsymmetric(layer, original, index, prefix, names, linears, recipe, batches, seqLen, options, reports, progress, layers, keep);
+            return;
+        }
         // The Linears of a group read the same input, so one Hessian serves them all.
         using var hessian = batches.Count == 0 ? null : new HessianAccumulator(linears[0].Weight.shape[1], linears[0].Weight.device, options.HessianDType);
         if (hessian is not null)
@@ -202,7 +217,50 @@ public static class SequentialCompressor
         }
         double? condition = hessian is not null && options.HessianConditionNumbers ? Condition(hessian.H, recipe.DampeningFraction) : null;
         foreach (var (name, linear) in names.Zip(linears))
-            CompressLinear(linear, index, prefix + name, recipe, hessian?.H, condition, seqLen, options, reports, progress, layers, keep);
+            CompressLinear(linear, index, prefix + name, recipe, hessian?.H, null, condition, seqLen, options, reports, progress, layers, keep);
+    }
+
+    static void CompressGroupAsymmetric(DecoderLayer layer, DecoderLayer original, int index, string prefix, List<string> names, List<Linear> linears,
+        CompressionRecipe recipe, LayerBatches batches, int seqLen, SequentialOptions options, List<ModuleReport> reports,
+        IProgress<CompressionProgress>? progress, int layers, Dictionary<string, QuantizedWeight>? keep)
+    {
+        using var accumulator = new AsymmetryAccumulator(linears[0].Weight.shape[1], linears[0].Weight.device, options.HessianDType);
+        // The original layer runs first on each batch; its Linear's input waits (outside the forward pass's dispose scope)
+        // until the compressed layer's input for the same tokens arrives.
+        Tensor? originalInput = null;
+        var originalHook = Find(original, names[0]).register_forward_pre_hook((_, input) =>
+        {
+            originalInput = input.detach().clone().DetachFromDisposeScope();
+            throw new EarlyStop();
+        });
+        var compressedHook = linears[0].register_forward_pre_hook((_, input) =>
+        {
+            using (originalInput) accumulator.Add(input, originalInput!);
+            originalInput = null;
+            throw new EarlyStop();
+        });
+        try
+        {
+            batches.RunPaired(layer, original);
+        }
+        finally
+        {
+            compressedHook.remove();
+            originalHook.remove();
+            originalInput?.Dispose();
+        }
+        double? condition = options.HessianConditionNumbers ? Condition(accumulator.H, recipe.DampeningFraction) : null;
+        foreach (var (name, linear) in names.Zip(linears))
+            CompressLinear(linear, index, prefix + name, recipe, accumulator.H, accumulator.A, condition, seqLen, options, reports, progress, layers, keep);
+    }
+
+    // A layer with the same weights, for the original model's activations to run through.
+    static DecoderLayer Copy(DecoderLayer layer, ModelConfig config, RotaryEmbedding rope, ScalarType dtype, Device device)
+    {
+        var copy = new DecoderLayer(config, rope, dtype, device);
+        var source = layer.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, parameter) in copy.named_parameters()) parameter.set_(source[name].detach().clone());
+        return copy;
     }
 
     // lm_head reads what the model hands it: the final norm of the last layer's outputs, so its Hessian comes from those.
@@ -229,7 +287,7 @@ public static class SequentialCompressor
                     peak.Sample();
                 }
             double? condition = hessian is not null && options.HessianConditionNumbers ? Condition(hessian.H, recipe.DampeningFraction) : null;
-            CompressLinear(head, config.NumHiddenLayers, CausalLM.HeadName, recipe, hessian?.H, condition, seqLen, options, reports, progress,
+            CompressLinear(head, config.NumHiddenLayers, CausalLM.HeadName, recipe, hessian?.H, null, condition, seqLen, options, reports, progress,
                 config.NumHiddenLayers, keep);
             peak.Sample();
             return head;
@@ -242,14 +300,17 @@ public static class SequentialCompressor
     }
 
     // Compresses one Linear in place; its codes go to keep (compressed-tensors), to the options' sink (GGUF) or away.
-    static void CompressLinear(Linear linear, int index, string name, CompressionRecipe recipe, Tensor? hessian, double? condition, int seqLen,
-        SequentialOptions options, List<ModuleReport> reports, IProgress<CompressionProgress>? progress, int layers,
+    // With an asymmetry (GPTAQ) the method aims at the target Gptaq.Target shifts the weight to; errors are against the weight.
+    static void CompressLinear(Linear linear, int index, string name, CompressionRecipe recipe, Tensor? hessian, Tensor? asymmetry, double? condition,
+        int seqLen, SequentialOptions options, List<ModuleReport> reports, IProgress<CompressionProgress>? progress, int layers,
         Dictionary<string, QuantizedWeight>? keep)
     {
         var clock = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
         var original = linear.Weight.detach().clone();
-        var result = ModuleCompressor.Compress(recipe, name, original, hessian);
+        var target = asymmetry is null ? original
+            : Gptaq.Target(original, hessian!, asymmetry, recipe.AsymmetricCalibration!.Value, recipe.DampeningFraction);
+        var result = ModuleCompressor.Compress(recipe, name, target, hessian);
         // The weight may hold the checkpoint's pages through a private map (CheckpointLoader): writing into it would copy
         // each page on a fault and flush every core's TLB (most of RTN's time on a VM), so it takes the result's storage.
         linear.Weight.set_(result.Weight);
@@ -350,46 +411,4 @@ public static class SequentialCompressor
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
         IncludeFields = true,
     };
-
-    /// <summary>Thrown by a capture hook once it has what it needs (llm-compressor's EarlyStopException).</summary>
-    sealed class EarlyStop : Exception;
-
-    /// <summary>
-    /// The calibration activations of the current layer, run through it batch by batch. Each batch's temporaries
-    /// are freed and their heap pages handed back before the next: the pipeline holds one layer's working set,
-    /// not the heap's high-water mark (see <see cref="NativeAllocator"/>).
-    /// </summary>
-    sealed class Batches(ActivationStore activations, int batchSize, ScalarType dtype, Device device, Tensor positions, Tensor mask, PeakMemory peak)
-    {
-        public long Count => activations.Count;
-
-        /// <summary>Runs every batch into the layer until a capture hook stops it.</summary>
-        public void Run(DecoderLayer layer)
-        {
-            for (long b = 0; b < Count; b += batchSize)
-            {
-                using (NewDisposeScope())
-                {
-                    try { layer.Forward(activations.Read(b, Math.Min(batchSize, Count - b), dtype, device), positions, mask, null); }
-                    catch (EarlyStop) { }
-                    peak.Sample();
-                }
-                NativeAllocator.ReleaseFreedMemory();
-            }
-        }
-
-        /// <summary>Replaces the activations by the (compressed) layer's outputs, for the next layer.</summary>
-        public void Propagate(DecoderLayer layer)
-        {
-            for (long b = 0; b < Count; b += batchSize)
-            {
-                using (NewDisposeScope())
-                {
-                    activations.Write(b, layer.Forward(activations.Read(b, Math.Min(batchSize, Count - b), dtype, device), positions, mask, null));
-                    peak.Sample();
-                }
-                NativeAllocator.ReleaseFreedMemory();
-            }
-        }
-    }
 }

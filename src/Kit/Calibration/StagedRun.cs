@@ -30,6 +30,7 @@ internal sealed record StagedRun(string Fingerprint, int FinishedLayers, double 
     /// <summary>The record's file name in the staging folder.</summary>
     public const string FileName = "kit_progress.json";
     const string ActivationsName = "hidden";
+    const string ReferenceName = "original";
 
     /// <summary>The staging folder of a run writing <paramref name="outputFolder"/>.</summary>
     public static string StagingFolder(string outputFolder) => outputFolder.TrimEnd('/', '\\') + ".partial";
@@ -49,13 +50,18 @@ internal sealed record StagedRun(string Fingerprint, int FinishedLayers, double 
         return run;
     }
 
-    /// <summary>Writes the activations after layer <see cref="FinishedLayers"/> (when the run has them) and then this record, each atomically; removes older activations.</summary>
-    public void Write(string staging, Tensor? hidden)
+    /// <summary>
+    /// Writes the activations after layer <see cref="FinishedLayers"/> (when the run has them; GPTAQ's original-model
+    /// activations <paramref name="reference"/> beside them) and then this record, each atomically; removes older activations.
+    /// </summary>
+    public void Write(string staging, Tensor? hidden, Tensor? reference = null)
     {
         if (Activations is not null && hidden is not null)
         {
             string activations = Path.Combine(staging, Activations);
-            SafetensorsWriter.Write(activations + ".tmp", new[] { new SafetensorsEntry(ActivationsName, hidden) });
+            var entries = new List<SafetensorsEntry> { new(ActivationsName, hidden) };
+            if (reference is not null) entries.Add(new SafetensorsEntry(ReferenceName, reference));
+            SafetensorsWriter.Write(activations + ".tmp", entries);
             File.Move(activations + ".tmp", activations, overwrite: true);
         }
         string record = Path.Combine(staging, FileName);
@@ -68,17 +74,26 @@ internal sealed record StagedRun(string Fingerprint, int FinishedLayers, double 
     /// <summary>The activations file name after <paramref name="finishedLayers"/> layers.</summary>
     public static string ActivationsFile(int finishedLayers) => $"activations-{finishedLayers:D5}.safetensors";
 
-    /// <summary>Copies the activations saved with this record into <paramref name="destination"/> (same shape; converted to its dtype and device).</summary>
+    /// <summary>
+    /// Copies the activations saved with this record into <paramref name="destination"/> (same shape; converted to its
+    /// dtype and device), and GPTAQ's original-model activations into <paramref name="reference"/> when given.
+    /// </summary>
     /// <exception cref="InvalidDataException">The saved activations have another shape.</exception>
-    public void LoadActivations(string staging, Tensor destination)
+    public void LoadActivations(string staging, Tensor destination, Tensor? reference = null)
     {
         string path = Path.Combine(staging, Activations ?? throw new InvalidOperationException("this run has no activations"));
         using var file = SafetensorsFile.Open(path);
-        using var scope = NewDisposeScope();
-        var saved = file.Load(ActivationsName, destination.dtype, destination.device);
-        if (!saved.shape.SequenceEqual(destination.shape))
-            throw new InvalidDataException($"{path}: activations of shape [{string.Join(", ", saved.shape)}], expected [{string.Join(", ", destination.shape)}]; delete {staging} to start again");
-        destination.copy_(saved);
+        Load(file, ActivationsName, destination);
+        if (reference is not null) Load(file, ReferenceName, reference);
+
+        void Load(SafetensorsFile file, string name, Tensor into)
+        {
+            using var scope = NewDisposeScope();
+            var saved = file.Load(name, into.dtype, into.device);
+            if (!saved.shape.SequenceEqual(into.shape))
+                throw new InvalidDataException($"{path}: activations of shape [{string.Join(", ", saved.shape)}], expected [{string.Join(", ", into.shape)}]; delete {staging} to start again");
+            into.copy_(saved);
+        }
     }
 
     /// <summary>

@@ -55,6 +55,13 @@ public sealed record CompressionRecipe
     /// llm-compressor's <c>AWQModifier</c> and <c>SmoothQuantModifier</c>.
     /// </summary>
     public SmoothingOptions? Smoothing { get; init; }
+
+    /// <summary>
+    /// GPTAQ's weight α of the asymmetry term (<see cref="Gptaq"/>; 0.25 in the reference): GPTQ aims each Linear at the
+    /// original model's outputs from the compressed model's inputs. Null for plain GPTQ. Keeps a second copy of the
+    /// calibration activations (the original model's) and runs each layer twice.
+    /// </summary>
+    public double? AsymmetricCalibration { get; init; }
     /// <summary>Module types or names (or "re:" regexes) to compress.</summary>
     public IReadOnlyList<string> Targets { get; init; } = new[] { "Linear" };
     /// <summary>Module names (or "re:" regexes) left alone.</summary>
@@ -98,6 +105,13 @@ public sealed record CompressionRecipe
                 if (smoothQuant.Strength is < 0 or > 1 || double.IsNaN(smoothQuant.Strength))
                     throw new ArgumentException($"SmoothQuant's smoothing strength must lie in [0, 1], got {smoothQuant.Strength}");
                 break;
+        }
+        if (AsymmetricCalibration is { } alpha)
+        {
+            if (Method != CompressionMethod.Gptq || Weights is null)
+                throw new ArgumentException($"GPTAQ's asymmetric calibration is a form of GPTQ: it needs --method gptq with a scheme, not {Method}");
+            if (alpha is < 0 or > 1 || double.IsNaN(alpha))
+                throw new ArgumentException($"GPTAQ's strength α must lie in [0, 1], got {alpha}");
         }
         Weights?.Validated();
         return this;

@@ -15,11 +15,15 @@ public sealed class ResumeTests
             "--format", "dense", "--calibration", TestPaths.TinyStoriesText, "--samples", "64", "--seq-len", "256", "--out", output }
         .Concat(extra).ToArray();
 
-    [Fact]
-    public void A_killed_run_leaves_no_output_and_resumes_to_the_bytes_of_an_uninterrupted_one()
+    [Theory]
+    [InlineData("")]
+    [InlineData("--rotate --awq --gptaq")] // rotations, smoothing reports and GPTAQ's second activations survive the kill too
+    public void A_killed_run_leaves_no_output_and_resumes_to_the_bytes_of_an_uninterrupted_one(string transforms)
     {
         string cwd = TestPaths.NewTempDir();
         string straight = Path.Combine(cwd, "straight"), killed = Path.Combine(cwd, "killed");
+        string[] Quantize(string output, params string[] extra) =>
+            ResumeTests.Quantize(output, transforms.Split(' ', StringSplitOptions.RemoveEmptyEntries).Concat(extra).ToArray());
         Assert.Equal(0, KitProcess.Run(cwd, Quantize(straight)).ExitCode);
 
         int finished = KillAfterFirstLayer(cwd, Quantize(killed), Path.Combine(killed + ".partial", "kit_progress.json"));

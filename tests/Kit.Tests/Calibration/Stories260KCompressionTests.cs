@@ -148,4 +148,16 @@ public sealed class Stories260KCompressionTests
             Assert.True(norm.eq(1).all().item<bool>(), name);
         }
     }
+
+    [Fact]
+    public void Gptaq_lowers_3bit_perplexity_below_gptq()
+    {
+        var gptq = new CompressionRecipe { Method = CompressionMethod.Gptq, Scheme = "W4A16", Weights = PerChannel3 };
+        var (_, plain) = Compress(gptq);
+        var (folder, asymmetric) = Compress(gptq with { AsymmetricCalibration = Gptaq.DefaultStrength });
+        Assert.True(asymmetric < 0.95 * plain, $"perplexity: GPTQ {plain:F3}, GPTAQ {asymmetric:F3}");
+        foreach (var (name, values, rows, columns) in TargetWeights(folder))
+            for (int r = 0; r < rows; r++)
+                Assert.True(OnSymmetricGrid(values.AsSpan((int)(r * columns), (int)columns), 3), $"{name} row {r}");
+    }
 }

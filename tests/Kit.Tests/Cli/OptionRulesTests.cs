@@ -40,6 +40,8 @@ public sealed class OptionRulesTests
     [InlineData("quantize --model {m} --method sparsegpt --sparsity 0.5 --awq --out {o}", "AWQ scales weights for a quantization grid: it runs before rtn or gptq with a scheme")]
     [InlineData("quantize --model {m} --method rtn --scheme W8A8 --smoothquant 1.5 --out {o}", "SmoothQuant's smoothing strength must lie in [0, 1], got 1.5")]
     [InlineData("quantize --model {m} --recipe {t} --awq --out {o}", "--awq does not combine with --recipe")]
+    [InlineData("quantize --model {m} --method rtn --scheme W4A16 --gptaq --out {o}", "GPTAQ's asymmetric calibration is a form of GPTQ: it needs --method gptq with a scheme, not Rtn")]
+    [InlineData("quantize --model {m} --method gptq --scheme W4A16 --gptaq 3 --out {o}", "GPTAQ's strength α must lie in [0, 1], got 3")]
     [InlineData("quantize --model {m} --method rtn --scheme W4A16 --awq --out {o}", "AWQ needs calibration data (--calibration FILE or DATASET)")]
     public void Options_the_combination_would_ignore_are_errors_that_name_them(string command, string message)
     {
