@@ -13,4 +13,8 @@ namespace Kit.Evaluation;
 /// <param name="Tasks">The zero-shot task scores, in the order asked for.</param>
 /// <param name="Seconds">Wall time of the run.</param>
 public sealed record EvaluationRun(string RunId, IReadOnlyList<EvaluationRecord> Records, PerplexityResult? Perplexity,
-    AgreementResult? Agreement, IReadOnlyList<LayerError> LayerErrors, IReadOnlyList<TaskResult> Tasks, double Seconds);
+    AgreementResult? Agreement, IReadOnlyList<LayerError> LayerErrors, IReadOnlyList<TaskResult> Tasks, double Seconds)
+{
+    /// <summary>Each task's recovery against the baseline (perplexity first, then the zero-shot tasks); empty without a baseline.</summary>
+    public IReadOnlyList<TaskRecovery> Recovery { get; init; } = [];
+}

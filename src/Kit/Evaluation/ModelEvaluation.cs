@@ -78,6 +78,32 @@ public static class ModelEvaluation
                 records.Add(Record(model, null, task.Name, metric, value.Value, value.StdErr, result.Count, source.BosPolicy));
         }
 
+        var recovery = new List<TaskRecovery>();
+        if (options.Baseline is { } reference)
+        {
+            if (agreement is not null && perplexity is not null)
+                recovery.Add(AccuracyRecovery.Of(PerplexityTask, "perplexity", perplexity.Value, agreement.BaselinePerplexity));
+            if (zeroShot.Count > 0)
+            {
+                // The baseline takes the same documents, with the same BOS policy as its own tokenizer sets.
+                using var baseline = LanguageModel.Load(reference, options.Load);
+                var baselineSource = new ModelLoglikelihood(baseline, new LoglikelihoodOptions { AddBosToken = options.AddBosToken });
+                foreach (var (task, result) in zeroShot.Zip(scores))
+                {
+                    progress?.Report($"{task.Name} on the baseline {reference}");
+                    var baselineResult = TaskScorer.Score(baselineSource, task, options.Limit, stepProgress);
+                    foreach (var (metric, value) in baselineResult.Metrics)
+                        records.Add(Record(reference, null, task.Name, metric, value.Value, value.StdErr, baselineResult.Count, baselineSource.BosPolicy));
+                    string primary = AccuracyRecovery.PrimaryMetric(task.Name, result.Metrics.Keys);
+                    recovery.Add(AccuracyRecovery.Of(task.Name, primary, result.Metrics[primary].Value, baselineResult.Metrics[primary].Value));
+                }
+            }
+            foreach (var r in recovery)
+                records.Add(Record(model, reference, r.Task, "recovery", r.Recovery, double.NaN, 1));
+            if (recovery.Count > 0)
+                records.Add(Record(model, reference, "mean", "recovery", AccuracyRecovery.Mean(recovery), double.NaN, recovery.Count));
+        }
+
         var layerErrors = LayerErrors.Read(lm.Folder);
         var measured = layerErrors.Where(e => double.IsFinite(e.RelativeError)).ToList();
         if (measured.Count > 0)
@@ -87,7 +113,7 @@ public static class ModelEvaluation
         }
 
         if (options.RunsFolder is { } runs) ResultsTable.Append(runs, records);
-        return new EvaluationRun(runId, records, perplexity, agreement, layerErrors, scores, clock.Elapsed.TotalSeconds);
+        return new EvaluationRun(runId, records, perplexity, agreement, layerErrors, scores, clock.Elapsed.TotalSeconds) { Recovery = recovery };
     }
 
     static List<string> Validated(EvaluationOptions options)

@@ -37,7 +37,7 @@ public static class Tables
     /// <summary>A value in its metric's unit: accuracies and agreement as percentages, KL in nats, others as plain numbers.</summary>
     public static string MetricValue(string metric, double value) => metric switch
     {
-        TaskMetrics.Acc or TaskMetrics.AccNorm or "top1_agreement" => Readable.Percent(value),
+        TaskMetrics.Acc or TaskMetrics.AccNorm or "top1_agreement" or "recovery" => Readable.Percent(value),
         "kl_mean" or "kl_max" => Readable.WithUnit(value, "nats"),
         _ => Readable.Number(value),
     };

@@ -36,7 +36,9 @@ public sealed class EvalCliTests
         Assert.DoesNotContain("NaN", html.Replace(Kit.Reports.PlotlyJs.ScriptTags(), ""));
 
         var rows = ResultsTable.Read(Path.Combine(work, "runs"));
-        Assert.Equal(7, rows.Count);
+        Assert.Equal(9, rows.Count);
+        Assert.Equal(basePpl / candPpl, rows.Single(x => x.Task == "perplexity" && x.Metric == "recovery").Value, 9);
+        Assert.Equal(basePpl / candPpl, rows.Single(x => x.Task == "mean" && x.Metric == "recovery").Value, 9);
         Assert.Contains(rows, x => x.Task == "perplexity" && x.Model == TestPaths.Stories260K && Math.Abs(x.Value - basePpl) < 1e-9);
         Assert.Contains(rows, x => x.Metric == "top1_agreement" && x.Baseline == TestPaths.Stories260K && x.StdErr > 0);
     }
