@@ -1,4 +1,5 @@
 using YamlDotNet.RepresentationModel;
+using Kit.Quantization.Transforms;
 using static Kit.Quantization.YamlValues;
 
 namespace Kit.Quantization;
@@ -23,6 +24,9 @@ public static class RecipeYaml
         ["MagnitudePruningModifier"] = CompressionMethod.Magnitude,
         ["WandaPruningModifier"] = CompressionMethod.Wanda,
     };
+
+    // Modifiers that transform the model before its weights are quantized (Kit's CompressionRecipe.Rotation and Smoothing).
+    static readonly string[] TransformModifiers = ["AWQModifier", "SmoothQuantModifier", "SpinQuantModifier", "QuIPModifier"];
 
     static readonly string[] QuantizationKeys = ["targets", "ignore", "scheme", "config_groups"];
     static readonly Dictionary<string, string[]> KnownKeys = new()
@@ -70,6 +74,8 @@ public static class RecipeYaml
             throw new InvalidDataException($"{source}: expected stages (a mapping) at the top");
 
         var modifiers = new List<Modifier>();
+        RotationOptions? rotation = null;
+        SmoothingOptions? smoothing = null;
         foreach (var (stageKey, stage) in root.Children)
         {
             if (stage is not YamlMappingNode groups) throw new InvalidDataException($"{source}: stage '{stageKey}' must be a mapping of modifier groups");
@@ -79,14 +85,24 @@ public static class RecipeYaml
                 foreach (var (modKey, args) in mods.Children)
                 {
                     string name = Text(modKey, $"{source}: '{stageKey}.{groupKey}'");
+                    if (TransformModifiers.Contains(name))
+                    {
+                        if (modifiers.Count > 0)
+                            throw new InvalidDataException($"{source}: {name} after {modifiers[^1].Name}: Kit transforms the model before it compresses any weight, so put {name} first");
+                        ReadTransform(name, args, $"{source}: {name}", ref rotation, ref smoothing, modifiers);
+                        continue;
+                    }
                     if (!Modifiers.TryGetValue(name, out var method))
-                        throw new InvalidDataException($"{source}: modifier '{name}' is not supported by Kit (supported: {string.Join(", ", Modifiers.Keys)})");
+                        throw new InvalidDataException($"{source}: modifier '{name}' is not supported by Kit (supported: {string.Join(", ", Modifiers.Keys.Concat(TransformModifiers.Where(t => t != "QuIPModifier")))})");
                     modifiers.Add(Read(name, method, args, $"{source}: {name}"));
                 }
             }
         }
-        if (modifiers.Count == 0) throw new InvalidDataException($"{source}: no modifiers found");
-        try { return Combine(modifiers, source).Validated(); }
+        if (modifiers.Count == 0)
+            throw new InvalidDataException(rotation is null && smoothing is null
+                ? $"{source}: no modifiers found"
+                : $"{source}: a rotation or smoothing modifier prepares weights for quantization; add a quantization modifier (QuantizationModifier or GPTQModifier) with a scheme");
+        try { return (Combine(modifiers, source) with { Rotation = rotation, Smoothing = smoothing }).Validated(); }
         catch (ArgumentException e) { throw new InvalidDataException($"{source}: {e.Message}", e); }
     }
 
@@ -119,6 +135,113 @@ public static class RecipeYaml
     }
 
     static Modifier Unchanged(bool _, Modifier m) => m;
+
+    // The rotation and smoothing modifiers, with llm-compressor's defaults. AWQModifier with a scheme also quantizes
+    // (RTN, as llm-compressor's QuantizationMixin does): that part joins the quantization modifiers.
+    static void ReadTransform(string name, YamlNode args, string where, ref RotationOptions? rotation, ref SmoothingOptions? smoothing, List<Modifier> modifiers)
+    {
+        switch (name)
+        {
+            case "QuIPModifier":
+                throw new InvalidDataException($"{where}: QuIP's rotations (u, v) multiply each Linear's inputs and outputs at run time, which needs " +
+                    "kernel support in the serving engine; Kit folds rotations into the weights only (SpinQuantModifier with R1, R2)");
+            case "SpinQuantModifier":
+            {
+                if (rotation is not null) throw new InvalidDataException($"{where}: the model is rotated once; give one SpinQuantModifier");
+                string type = "hadamard";
+                bool randomize = false;
+                IReadOnlyList<string> rotations = ["R1", "R2"];
+                foreach (var (key, value) in Entries(args, where, ["rotations", "transform_type", "randomize", "learnable", "precision", "transform_block_size"]))
+                {
+                    string at = $"{where}.{key}";
+                    switch (key)
+                    {
+                        case "rotations": rotations = Names(value, at).Select(r => r.ToUpperInvariant()).ToList(); break;
+                        case "transform_type": type = Text(value, at).ToLowerInvariant(); break;
+                        case "randomize": randomize = Bool(value, at); break;
+                        case "learnable":
+                            if (Bool(value, at)) throw new InvalidDataException($"{at}: true (SpinQuant's trained rotations) is not supported; Kit's rotations are fixed");
+                            break;
+                        case "precision": break; // the dtype the rotation is applied in; Kit multiplies in float64 always
+                        default:
+                            if (!IsNull(value)) throw new InvalidDataException($"{at}: block-diagonal rotations are not supported; Kit rotates the whole hidden size");
+                            break;
+                    }
+                }
+                var online = rotations.Where(r => r is "R3" or "R4").ToList();
+                if (online.Count > 0)
+                    throw new InvalidDataException($"{where}.rotations: {string.Join(", ", online)} rotate activations at run time (online), which needs kernel support; Kit folds R1 and R2 into the weights");
+                var unknown = rotations.Where(r => r is not ("R1" or "R2")).ToList();
+                if (unknown.Count > 0) throw new InvalidDataException($"{where}.rotations: unknown rotation(s) {string.Join(", ", unknown)} (R1, R2)");
+                if (!rotations.Contains("R1")) throw new InvalidDataException($"{where}.rotations: Kit rotates the residual stream (R1) whenever it rotates; R2 alone is not supported");
+                var kind = type switch
+                {
+                    "hadamard" => randomize ? RotationKind.RandomHadamard : RotationKind.Hadamard,
+                    "random-hadamard" => RotationKind.RandomHadamard,
+                    "random-matrix" => RotationKind.RandomMatrix,
+                    _ => throw new InvalidDataException($"{where}.transform_type: '{type}' is not supported (hadamard, random-hadamard, random-matrix)"),
+                };
+                rotation = new RotationOptions { Kind = kind, RotateHeads = rotations.Contains("R2") };
+                break;
+            }
+            case "SmoothQuantModifier":
+            {
+                if (smoothing is not null) throw new InvalidDataException($"{where}: give one smoothing modifier (AWQ or SmoothQuant)");
+                var options = new SmoothQuantOptions();
+                foreach (var (key, value) in Entries(args, where, ["smoothing_strength", "mappings", "ignore", "num_calibration_steps"]))
+                {
+                    string at = $"{where}.{key}";
+                    options = key switch
+                    {
+                        "smoothing_strength" => options with { Strength = Number(value, at) },
+                        "mappings" => IsNull(value) ? options : throw CustomMappings(at),
+                        "ignore" => IsNull(value) || Names(value, at).Count == 0 ? options : throw new InvalidDataException($"{at}: Kit smooths every decoder layer; an ignore list is not supported"),
+                        _ => IsNull(value) ? options : throw new InvalidDataException($"{at}: Kit calibrates on every sample it is given; limit them with --samples"),
+                    };
+                }
+                smoothing = options;
+                break;
+            }
+            default:
+            {
+                if (smoothing is not null) throw new InvalidDataException($"{where}: give one smoothing modifier (AWQ or SmoothQuant)");
+                var options = new AwqOptions();
+                var quantization = new List<(YamlNode Key, YamlNode Value)>();
+                foreach (var (key, value) in Entries(args, where, [.. QuantizationKeys, "n_grid", "duo_scaling", "mappings", "offload_device", "sequential_targets"]))
+                {
+                    string at = $"{where}.{key}";
+                    switch (key)
+                    {
+                        case "n_grid": options = options with { Grid = Int(value, at) }; break;
+                        case "duo_scaling":
+                            options = options with
+                            {
+                                DuoScaling = IsBool(value, out bool duo) ? duo ? AwqDuoScaling.Duo : AwqDuoScaling.ActivationsOnly
+                                    : Text(value, at).ToLowerInvariant() == "both" ? AwqDuoScaling.Both
+                                    : throw new InvalidDataException($"{at}: expected true, false or both, got '{Text(value, at)}'"),
+                            };
+                            break;
+                        case "mappings": if (!IsNull(value)) throw CustomMappings(at); break;
+                        case "offload_device" or "sequential_targets": break; // where and how llm-compressor schedules; no effect on the result
+                        default: quantization.Add((new YamlScalarNode(key), value)); break;
+                    }
+                }
+                smoothing = options;
+                // With a scheme of its own, AWQModifier also quantizes the weights (round to nearest), as llm-compressor's does.
+                if (quantization.Count > 0)
+                {
+                    var node = new YamlMappingNode(quantization.Select(e => new KeyValuePair<YamlNode, YamlNode>(e.Key, e.Value)));
+                    var m = Read("QuantizationModifier", CompressionMethod.Rtn, node, where) with { Name = name };
+                    if (m.Weights is not null) modifiers.Add(m);
+                    else if (m.HasConfig) throw new InvalidDataException($"{where}: targets or ignore without a scheme; give AWQModifier a scheme, or put them on the quantization modifier that follows");
+                }
+                break;
+            }
+        }
+    }
+
+    static InvalidDataException CustomMappings(string where) =>
+        new($"{where}: Kit uses llm-compressor's Llama mappings (input_layernorm → q/k/v, v → o, post_attention_layernorm → gate/up, up → down); custom mappings are not supported");
 
     static ActOrder ReadActOrder(YamlNode value, string where)
     {

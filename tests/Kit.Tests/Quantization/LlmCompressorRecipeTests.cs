@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Kit.Formats.CompressedTensors;
 using Kit.Quantization;
+using Kit.Quantization.Transforms;
 
 namespace Kit.Tests.Quantization;
 
@@ -172,10 +173,39 @@ public sealed class LlmCompressorRecipeTests
     }
 
     [Fact]
-    public void Smoothquant_in_llm_compressors_w8a8_recipe_is_refused_by_name()
+    public void Smoothquant_in_llm_compressors_w8a8_recipe_smooths_before_gptq()
     {
         string yaml = W8A8.Replace("    GPTQModifier:", "    SmoothQuantModifier:\n      smoothing_strength: 0.8\n    GPTQModifier:");
-        var e = Assert.Throws<InvalidDataException>(() => RecipeYaml.Parse(yaml, "int8.yaml"));
-        Assert.Contains("int8.yaml: modifier 'SmoothQuantModifier' is not supported", e.Message);
+        var recipe = RecipeYaml.Parse(yaml, "int8.yaml");
+        Assert.Equal(new SmoothQuantOptions { Strength = 0.8 }, recipe.Smoothing);
+        Assert.Equal(CompressionMethod.Gptq, recipe.Method);
+        Assert.Equal(RecipeYaml.Parse(W8A8).Weights, recipe.Weights);
+    }
+
+    // examples/awq/llama_example.py: AWQModifier(ignore=["lm_head"], scheme="W4A16_ASYM", targets=["Linear"]), which
+    // searches scales and then quantizes with round-to-nearest.
+    [Fact]
+    public void Awq_with_a_scheme_smooths_and_rounds_and_before_gptq_it_hands_gptq_the_scheme()
+    {
+        var awq = RecipeYaml.Parse("stage:\n  mods:\n    AWQModifier:\n      ignore: [lm_head]\n      scheme: W4A16_ASYM\n      targets: [Linear]\n      duo_scaling: both\n      n_grid: 10\n");
+        Assert.Equal(new AwqOptions { Grid = 10, DuoScaling = AwqDuoScaling.Both }, awq.Smoothing);
+        Assert.Equal((CompressionMethod.Rtn, "W4A16_ASYM", false), (awq.Method, awq.Scheme, awq.Weights!.Symmetric));
+        var thenGptq = RecipeYaml.Parse("stage:\n  mods:\n    AWQModifier:\n      scheme: W4A16\n    GPTQModifier:\n      dampening_frac: 0.05\n");
+        Assert.Equal((CompressionMethod.Gptq, 0.05), (thenGptq.Method, thenGptq.DampeningFraction));
+        Assert.IsType<AwqOptions>(thenGptq.Smoothing);
+        var smoothingOnly = RecipeYaml.Parse("stage:\n  mods:\n    AWQModifier:\n      duo_scaling: false\n    QuantizationModifier:\n      scheme: W4A16\n");
+        Assert.Equal(new AwqOptions { DuoScaling = AwqDuoScaling.ActivationsOnly }, smoothingOnly.Smoothing);
+    }
+
+    // examples/transform/spinquant_example.py: SpinQuantModifier(rotations=["R1", "R2"], transform_type="hadamard"), then W4A16.
+    [Theory]
+    [InlineData("rotations: [R1, R2]\n      transform_type: hadamard", RotationKind.Hadamard, true)]
+    [InlineData("rotations: [R1]\n      transform_type: random-matrix", RotationKind.RandomMatrix, false)]
+    [InlineData("transform_type: hadamard\n      randomize: true", RotationKind.RandomHadamard, true)]
+    public void Spinquant_rotations_r1_and_r2_fold_into_the_weights(string settings, RotationKind kind, bool heads)
+    {
+        var recipe = RecipeYaml.Parse($"stage:\n  mods:\n    SpinQuantModifier:\n      {settings}\n    QuantizationModifier:\n      targets: Linear\n      scheme: W4A16\n      ignore: [lm_head]\n");
+        Assert.Equal(new RotationOptions { Kind = kind, RotateHeads = heads }, recipe.Rotation);
+        Assert.Equal(CompressionMethod.Rtn, recipe.Method);
     }
 }
