@@ -8,6 +8,14 @@ namespace Kit.Evaluation;
 /// <param name="Recovery">Compressed ÷ baseline for scores where higher is better, baseline ÷ compressed for perplexity: 1 is full recovery.</param>
 public sealed record TaskRecovery(string Task, string Metric, double Compressed, double Baseline, double Recovery);
 
+/// <summary>One compressed variant's perplexity beside the uncompressed model's and beside a naive method's.</summary>
+/// <param name="Name">The variant's label.</param>
+/// <param name="Perplexity">Its perplexity.</param>
+/// <param name="Recovery">Baseline ÷ variant perplexity.</param>
+/// <param name="GapRecovered">The share of the naive method's perplexity gap it wins back (<see cref="AccuracyRecovery.GapRecovered"/>); null for the baseline and where no naive variant is named.</param>
+/// <param name="CompressSeconds">Time to compress, calibration included.</param>
+public sealed record VariantRecovery(string Name, double Perplexity, double Recovery, double? GapRecovered, double CompressSeconds);
+
 /// <summary>
 /// Accuracy recovery as published evaluations of quantized models report it (Neural Magic's, Red Hat's model cards):
 /// per task the compressed model's score as a fraction of the baseline's, then the mean over tasks.
@@ -48,5 +56,28 @@ public static class AccuracyRecovery
     {
         if (!(naive > baseline)) throw new ArgumentException($"the naive method ({naive}) must be worse than the baseline ({baseline}) for a gap to recover");
         return (naive - method) / (naive - baseline);
+    }
+
+    /// <summary>
+    /// Recovery of each variant of a <see cref="VariantComparison.Run"/> against its uncompressed model (the variant without
+    /// a recipe), and the share of the gap it wins back over the variant <paramref name="naiveOf"/> names for it (RTN at
+    /// the same bits, say; null: none).
+    /// </summary>
+    /// <exception cref="ArgumentException">No uncompressed variant, or a name <paramref name="naiveOf"/> gives is not among the variants.</exception>
+    public static IReadOnlyList<VariantRecovery> OfVariants(IReadOnlyList<VariantResult> variants, Func<string, string?> naiveOf)
+    {
+        var baseline = variants.FirstOrDefault(v => v.Recipe is null)
+            ?? throw new ArgumentException("the variants hold no uncompressed model to recover towards");
+        var byName = variants.ToDictionary(v => v.Name);
+        return variants.Select(v =>
+        {
+            double? gap = null;
+            if (v.Recipe is not null && naiveOf(v.Name) is { } naive)
+            {
+                if (!byName.TryGetValue(naive, out var n)) throw new ArgumentException($"no variant called '{naive}' (named as the naive method for '{v.Name}')");
+                gap = GapRecovered(baseline.Perplexity, n.Perplexity, v.Perplexity);
+            }
+            return new VariantRecovery(v.Name, v.Perplexity, baseline.Perplexity / v.Perplexity, gap, v.CompressSeconds);
+        }).ToList();
     }
 }

@@ -50,6 +50,29 @@ public sealed class ChartBuilderTests
     }
 
     [Fact]
+    public void Gap_recovered_is_in_percent_and_leaves_out_variants_without_a_naive_method()
+    {
+        var figure = Figure(AccuracyCharts.GapRecovered(
+        [
+            new Kit.Evaluation.VariantRecovery("dense", 4, 1, null, 0), new Kit.Evaluation.VariantRecovery("GPTQ W4", 4.5, 0.89, 0.5, 2),
+        ]));
+        var trace = figure.GetProperty("data")[0];
+        Assert.Equal(["GPTQ W4"], Strings(trace, "x"));
+        Assert.Equal([50.0], Numbers(trace, "y"));
+    }
+
+    [Fact]
+    public void Activation_profiles_are_one_line_per_label_with_the_outlier_ratio_in_its_name()
+    {
+        var spiky = new Kit.Evaluation.ActivationProfile("m", "model.layers.0.self_attn.q_proj", [1, 1, 9, 1]);
+        var flat = new Kit.Evaluation.ActivationProfile("m2", "model.layers.0.self_attn.q_proj", [3, 3, 3, 3]);
+        var figure = Figure(AccuracyCharts.ActivationProfiles([("original", spiky), ("rotated", flat)]));
+        Assert.Equal([1.0, 1, 9, 1], Numbers(Trace(figure, "original (max ÷ median 9.0)"), "y"));
+        Assert.Equal([0.0, 1, 2, 3], Numbers(Trace(figure, "rotated (max ÷ median 1.0)"), "x"));
+        Assert.Contains("L0.self_attn.q_proj", figure.GetProperty("layout").GetProperty("title").GetProperty("text").GetString());
+    }
+
+    [Fact]
     public void Layer_errors_skip_unmeasured_modules_and_shorten_names()
     {
         var figure = Figure(AccuracyCharts.LayerErrors(

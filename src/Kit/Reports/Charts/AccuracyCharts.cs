@@ -61,4 +61,25 @@ public static class AccuracyCharts
 
     /// <summary><c>model.layers.3.mlp.down_proj</c> as <c>L3.mlp.down_proj</c>, so that axis labels stay short.</summary>
     public static string ShortModule(string module) => module.Replace("model.layers.", "L");
+
+    /// <summary>Bars of the share of a naive method's perplexity gap each variant wins back, in percent (higher is better); variants without one are left out.</summary>
+    public static GenericChart GapRecovered(IEnumerable<Evaluation.VariantRecovery> variants)
+    {
+        var rows = variants.Where(v => v.GapRecovered is not null).ToList();
+        return CSharpChart.Column<double, string, string>(values: rows.Select(v => v.GapRecovered!.Value * 100), Keys: rows.Select(v => v.Name).ToArray(), Name: "gap recovered")
+            .Styled("Share of RTN's perplexity gap recovered", "variant", "gap recovered (%)");
+    }
+
+    /// <summary>
+    /// The largest |x| of every input channel of one Linear, one line per labelled profile: an outlier channel is a spike,
+    /// which smoothing flattens and a rotation spreads over all channels.
+    /// </summary>
+    public static GenericChart ActivationProfiles(IEnumerable<(string Label, Evaluation.ActivationProfile Profile)> profiles)
+    {
+        var list = profiles.ToList();
+        if (list.Count == 0) throw new ArgumentException("no activation profile to chart", nameof(profiles));
+        var traces = list.Select(p => CSharpChart.Line<int, double, string>(x: Enumerable.Range(0, p.Profile.MaxAbs.Length), y: p.Profile.MaxAbs,
+            Name: $"{p.Label} (max ÷ median {p.Profile.OutlierRatio:F1})"));
+        return ChartStyle.Combine(traces).Styled($"Input magnitudes of {ShortModule(list[0].Profile.Module)} per channel", "input channel", "largest |x|");
+    }
 }
