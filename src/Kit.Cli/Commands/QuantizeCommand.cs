@@ -117,10 +117,25 @@ internal static class QuantizeCommand
                 Console.WriteLine($"compressed {report.Modules.Count} modules in {Readable.Seconds(report.Seconds)} ({error}, " +
                     $"peak memory {Readable.Bytes(report.PeakAnonymousBytes)} held, {Readable.Bytes(report.PeakWorkingSetBytes)} resident with the mapped checkpoint" +
                     (report.Activations == ActivationPlacement.Disk ? ", activations on disk" : "") + $"); wrote {report.OutputFolder}");
+                if (SmoothingSummary(report) is { } smoothing) Console.WriteLine(smoothing);
             }
             return 0;
         }));
         return command;
+
+        // What AWQ or SmoothQuant did, in one line: how many mappings were scaled and, for AWQ, what that won over rounding alone.
+        static string? SmoothingSummary(CompressionReport report)
+        {
+            var mappings = report.Smoothing;
+            if (mappings.Count == 0) return null;
+            if (report.Recipe.Smoothing is SmoothQuantOptions sq)
+                return $"SmoothQuant: strength {sq.Strength} folded into {mappings.Count} mappings";
+            var scaled = mappings.Where(m => m.Ratio is not null).ToList();
+            double error = mappings.Sum(m => m.Error), unscaled = mappings.Sum(m => m.UnscaledError);
+            string ratios = scaled.Count == 0 ? "" : $", α {scaled.Min(m => m.Ratio!.Value):0.##}–{scaled.Max(m => m.Ratio!.Value):0.##}";
+            return $"AWQ: scaled {scaled.Count} of {mappings.Count} mappings{ratios}; their Linears' output error " +
+                $"{(unscaled > 0 ? Readable.Percent(1 - error / unscaled) : "0 %")} below rounding without scales";
+        }
 
         // Options that this combination would not use are errors, so that a typo'd recipe does not quietly run another one.
         void RejectIgnoredOptions(ParseResult r)

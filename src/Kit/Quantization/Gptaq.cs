@@ -1,3 +1,4 @@
+using Kit.Runtime;
 using static TorchSharp.torch;
 
 namespace Kit.Quantization;
@@ -37,8 +38,8 @@ public static class Gptaq
         var w = W.to_type(ScalarType.Float64);
         var h = H.to_type(ScalarType.Float64).to(W.device).clone();
         var a = A.to_type(ScalarType.Float64).to(W.device);
-        var dead = h.diagonal().eq(0);
-        h.add_(diag(dead.to_type(ScalarType.Float64)));
+        var dead = h.diagonal().eq(HeldScalars.Of(0));
+        h.PlusInPlace(diag(dead.to_type(ScalarType.Float64)));
         double fraction = dampeningFraction;
         for (int attempt = 0; ; attempt++)
         {
@@ -47,8 +48,8 @@ public static class Gptaq
             {
                 // (W·A)·(H + λI)⁻¹ = ((H + λI)⁻¹·(W·A)ᵀ)ᵀ, H symmetric.
                 var shift = cholesky_solve(w.matmul(a).T, L).T;
-                shift.masked_fill_(dead.unsqueeze(0), 0);
-                return (w + strength * shift).to_type(W.dtype).MoveToOuterDisposeScope();
+                shift.masked_fill_(dead.unsqueeze(0), HeldScalars.Of(0));
+                return w.Plus(shift.Times(strength)).to_type(W.dtype).MoveToOuterDisposeScope();
             }
             if (attempt == maxRetries) throw new HessianNotPositiveDefiniteException(dampeningFraction, fraction, maxRetries);
             fraction = fraction == 0 ? 0.01 : fraction * 10;

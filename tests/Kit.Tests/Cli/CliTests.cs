@@ -100,6 +100,26 @@ public sealed class QuantizeCliTests
     }
 
     [Fact]
+    public void Awq_says_what_it_scaled_and_the_json_report_keeps_each_mapping()
+    {
+        var cwd = TestPaths.NewTempDir();
+        string[] Quantize(string output, params string[] extra) => new[] { "quantize", "--model", TestPaths.Stories260K, "--method", "gptq",
+            "--scheme", "W4A16", "--group-size", "channel", "--awq", "--calibration", TestPaths.TinyStoriesText, "--samples", "8", "--seq-len", "64",
+            "--format", "dense", "--out", Path.Combine(cwd, output) }.Concat(extra).ToArray();
+        var text = KitProcess.Run(cwd, Quantize("text"));
+        Assert.True(text.ExitCode == 0, text.Stderr);
+        // stories260K: two norm mappings and up → down in each of 5 layers; v → o is skipped under grouped-query attention.
+        Assert.Matches(@"AWQ: scaled \d+ of 15 mappings.*below rounding without scales", text.Stdout);
+
+        var json = KitProcess.Run(cwd, Quantize("json", "--json"));
+        Assert.True(json.ExitCode == 0, json.Stderr);
+        var mappings = json.Json["smoothing"]!.AsArray();
+        Assert.Equal(15, mappings.Count);
+        Assert.All(mappings, m => Assert.True(m!["error"]!.GetValue<double>() <= m["unscaled_error"]!.GetValue<double>()));
+        Assert.Equal("model.layers.0.input_layernorm", mappings[0]!["smooth"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void Rtn_without_calibration_says_its_errors_were_not_measured()
     {
         var cwd = TestPaths.NewTempDir();

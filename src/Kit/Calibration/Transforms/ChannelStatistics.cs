@@ -1,3 +1,4 @@
+using Kit.Runtime;
 using static TorchSharp.torch;
 
 namespace Kit.Calibration.Transforms;
@@ -12,8 +13,8 @@ public sealed class ChannelStatistics : IDisposable
     public ChannelStatistics(long channels, Device device)
     {
         sumAbs = zeros(channels, ScalarType.Float64, device).DetachFromDisposeScope();
-        min = full(channels, double.PositiveInfinity, ScalarType.Float64, device).DetachFromDisposeScope();
-        max = full(channels, double.NegativeInfinity, ScalarType.Float64, device).DetachFromDisposeScope();
+        min = full(channels, HeldScalars.Of(double.PositiveInfinity), ScalarType.Float64, device).DetachFromDisposeScope();
+        max = full(channels, HeldScalars.Of(double.NegativeInfinity), ScalarType.Float64, device).DetachFromDisposeScope();
     }
 
     /// <summary>Adds inputs [..., channels].</summary>
@@ -21,14 +22,14 @@ public sealed class ChannelStatistics : IDisposable
     {
         using var scope = NewDisposeScope();
         var x = input.reshape(-1, input.shape[^1]).to(sumAbs.device).to_type(ScalarType.Float64);
-        sumAbs.add_(x.abs().sum(new long[] { 0 }));
+        sumAbs.PlusInPlace(x.abs().sum(new long[] { 0 }));
         min.copy_(minimum(min, x.amin(new long[] { 0 })));
         max.copy_(maximum(max, x.amax(new long[] { 0 })));
         tokens += x.shape[0];
     }
 
     /// <summary>Mean |x| per channel (AWQ's x̄).</summary>
-    public Tensor MeanAbs => tokens == 0 ? throw new InvalidOperationException("no inputs were seen") : sumAbs / tokens;
+    public Tensor MeanAbs => tokens == 0 ? throw new InvalidOperationException("no inputs were seen") : sumAbs.DividedBy(tokens);
 
     /// <summary>Smallest input per channel.</summary>
     public Tensor Min => min;

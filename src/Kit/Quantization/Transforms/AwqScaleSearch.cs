@@ -1,3 +1,4 @@
+using Kit.Runtime;
 using static TorchSharp.torch;
 
 namespace Kit.Quantization.Transforms;
@@ -63,8 +64,8 @@ public static class AwqScaleSearch
     {
         using var scope = NewDisposeScope();
         var s = duo
-            ? (xMean.pow(ratio) / (wMean.pow(1 - ratio) + 1e-4)).clamp_min(1e-4)
-            : xMean.pow(ratio).clamp_min(1e-4);
+            ? (xMean.pow(HeldScalars.Of(ratio)) / wMean.pow(HeldScalars.Of(1 - ratio)).Plus(1e-4)).clamp_min(HeldScalars.Of(1e-4))
+            : xMean.pow(HeldScalars.Of(ratio)).clamp_min(HeldScalars.Of(1e-4));
         s = s / (s.max() * s.min()).sqrt();
         s = where(s.isfinite(), s, ones_like(s));
         return s.MoveToOuterDisposeScope();
@@ -84,7 +85,7 @@ public static class AwqScaleSearch
         for (long start = 0; start < columns; start += perGroup)
         {
             var group = w.narrow(1, start, Math.Min(perGroup, columns - start));
-            parts.Add(group / (group.amax(new long[] { 1 }, keepdim: true) + 1e-6));
+            parts.Add(group / group.amax(new long[] { 1 }, keepdim: true).Plus(1e-6));
         }
         return cat(parts.ToArray(), 1).mean(new long[] { 0 }).MoveToOuterDisposeScope();
     }

@@ -1,3 +1,4 @@
+using Kit.Runtime;
 using static TorchSharp.torch;
 
 namespace Kit.Quantization.Transforms;
@@ -27,9 +28,9 @@ public static class OrthogonalMatrices
         }
         var h = ones(1, 1, ScalarType.Float64);
         while (h.shape[0] < n) h = cat(new[] { cat(new[] { h, h }, 1), cat(new[] { h, -h }, 1) }, 0);
-        h = h / Math.Sqrt(n);
+        h = h.DividedBy(Math.Sqrt(n));
         if (kind == RotationKind.RandomHadamard)
-            h = h * (randint(0, 2, new long[] { n }, ScalarType.Float64, generator: generator) * 2 - 1).unsqueeze(0);
+            h = h * randint(0, 2, new long[] { n }, ScalarType.Float64, generator: generator).Times(2).Minus(1).unsqueeze(0);
         return h.MoveToOuterDisposeScope();
     }
 }

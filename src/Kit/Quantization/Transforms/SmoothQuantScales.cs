@@ -1,3 +1,4 @@
+using Kit.Runtime;
 using static TorchSharp.torch;
 
 namespace Kit.Quantization.Transforms;
@@ -22,10 +23,10 @@ public static class SmoothQuantScales
         if (options.Strength is < 0 or > 1 || double.IsNaN(options.Strength))
             throw new ArgumentException($"SmoothQuant's smoothing strength must lie in [0, 1], got {options.Strength}");
         using var scope = NewDisposeScope();
-        var activation = (inputMax - inputMin).to_type(ScalarType.Float32).clamp_min(MinimumScale);
-        var weight = 2.0 * cat(weights.Select(w => w.to_type(ScalarType.Float32).abs().amax(new long[] { 0 }, keepdim: true)).ToArray(), 0)
-            .amax(new long[] { 0 }).to(activation.device);
-        var s = activation.pow(options.Strength) / weight.pow(1 - options.Strength);
-        return where(weight.gt(0), s, activation).clamp_min(MinimumScale).MoveToOuterDisposeScope();
+        var activation = (inputMax - inputMin).to_type(ScalarType.Float32).clamp_min(HeldScalars.Of(MinimumScale));
+        var weight = cat(weights.Select(w => w.to_type(ScalarType.Float32).abs().amax(new long[] { 0 }, keepdim: true)).ToArray(), 0)
+            .amax(new long[] { 0 }).to(activation.device).Times(2.0);
+        var s = activation.pow(HeldScalars.Of(options.Strength)) / weight.pow(HeldScalars.Of(1 - options.Strength));
+        return where(weight.gt(HeldScalars.Of(0)), s, activation).clamp_min(HeldScalars.Of(MinimumScale)).MoveToOuterDisposeScope();
     }
 }
