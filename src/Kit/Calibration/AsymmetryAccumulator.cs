@@ -33,16 +33,16 @@ public sealed class AsymmetryAccumulator : IDisposable
             throw new ArgumentException($"paired inputs must have one shape, got [{string.Join(", ", compressed.shape)}] and [{string.Join(", ", original.shape)}]");
         using var scope = NewDisposeScope();
         long batch = compressed.dim() == 3 ? compressed.shape[0] : 1;
-        var x̃ = compressed.reshape(-1, compressed.shape[^1]).to(H.device).to_type(H.dtype);
+        var xc = compressed.reshape(-1, compressed.shape[^1]).to(H.device).to_type(H.dtype);
         var x = original.reshape(-1, original.shape[^1]).to(H.device).to_type(H.dtype);
         double keep = (double)Samples / (Samples + batch);
         H.TimesInPlace(keep);
         A.TimesInPlace(keep);
         Samples += batch;
         double scale = Math.Sqrt(2.0 / Samples);
-        x̃ = x̃.Times(scale);
-        H.PlusInPlace(x̃.T.matmul(x̃));
-        A.PlusInPlace((x.Times(scale) - x̃).T.matmul(x̃));
+        xc = xc.Times(scale);
+        H.PlusInPlace(xc.T.matmul(xc));
+        A.PlusInPlace((x.Times(scale) - xc).T.matmul(xc));
     }
 
     /// <summary>Frees the matrices.</summary>
