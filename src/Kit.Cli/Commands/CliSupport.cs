@@ -14,6 +14,8 @@ internal static class CliSupport
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        // Enums by name, as kit_compression.json writes them: "Gptq", not 1.
+        Converters = { new JsonStringEnumConverter() },
     };
 
     const string ModelDescription = "A model folder (config.json + safetensors + tokenizer), a hub id such as HuggingFaceTB/SmolLM2-135M, 'default' (Kit's own) or 'stories260K' (llama2.c's, bundled)";

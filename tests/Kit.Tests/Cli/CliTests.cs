@@ -92,6 +92,8 @@ public sealed class QuantizeCliTests
         Assert.True(q.ExitCode == 0, q.Stderr);
         var modules = q.Json["modules"]!.AsArray();
         Assert.Equal(35, modules.Count);
+        // Enums by name, as in kit_compression.json.
+        Assert.Equal("Gptq", q.Json["recipe"]!["method"]!.GetValue<string>());
         Assert.All(modules, m => Assert.InRange(m!["relative_error"]!.GetValue<double>(), 1e-6, 0.1));
 
         var g = KitProcess.Run(cwd, "generate", "--model", output, "--prompt", "Once upon a time", "--max-new-tokens", "12", "--json");
