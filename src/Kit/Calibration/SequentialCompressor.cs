@@ -200,7 +200,7 @@ public static class SequentialCompressor
     {
         var names = group.Where(n => recipe.Applies(prefix + n)).ToList();
         if (names.Count == 0) return;
-        var linears = names.Select(n => Find(layer, n)).ToList();
+        var linears = names.Select(n => DenseLinears.Of(layer, n)).ToList();
         if (original is not null)
         {
             CompressGroupAsymmetric(layer, original, index, prefix, names, linears, recipe, batches, seqLen, options, reports, progress, layers, keep);
@@ -228,7 +228,7 @@ public static class SequentialCompressor
         // The original layer runs first on each batch; its Linear's input waits (outside the forward pass's dispose scope)
         // until the compressed layer's input for the same tokens arrives.
         Tensor? originalInput = null;
-        var originalHook = Find(original, names[0]).register_forward_pre_hook((_, input) =>
+        var originalHook = DenseLinears.Of(original, names[0]).register_forward_pre_hook((_, input) =>
         {
             originalInput = input.detach().clone().DetachFromDisposeScope();
             throw new EarlyStop();
@@ -344,12 +344,6 @@ public static class SequentialCompressor
         double min = eig.min().item<double>(), max = eig.max().item<double>();
         return min > 0 ? max / min : double.PositiveInfinity;
     }
-
-    // The pipeline reads dense checkpoints, so every decoder Linear here is a dense one.
-    static Linear Find(DecoderLayer layer, string name) =>
-        (Linear)(LayerLinears.Find(name) ?? throw new ArgumentException($"'{name}' is not a Linear of a decoder layer", nameof(name))).Module(layer);
-
-
 
     static int CheckSamples(IReadOnlyList<int[]> samples, CompressionRecipe recipe, ModelConfig config)
     {

@@ -133,7 +133,5 @@ internal static class LayerSmoothing
         mapping.Smooth.EndsWith("layernorm", StringComparison.Ordinal)
         || mapping.Balance.All(b => Linear(layer, b).Weight.shape[1] == Linear(layer, mapping.Smooth).Weight.shape[0]);
 
-    // The pipeline reads dense checkpoints, so every decoder Linear here is a dense one.
-    static Linear Linear(DecoderLayer layer, string name) =>
-        (Linear)(LayerLinears.Find(name) ?? throw new ArgumentException($"'{name}' is not a Linear of a decoder layer")).Module(layer);
+    static Linear Linear(DecoderLayer layer, string name) => DenseLinears.Of(layer, name);
 }

@@ -89,9 +89,8 @@ internal sealed class ResidualRotation : IDisposable
 
     static Tensor Rounded(Tensor value, Tensor like) => value.to_type(like.dtype).to(like.device).contiguous();
 
-    // The pipeline reads dense checkpoints, so every decoder Linear here is a dense one.
     static IReadOnlyList<Linear> Linears(DecoderLayer layer, params string[] names) =>
-        names.Select(n => (Linear)LayerLinears.Find(n)!.Module(layer)).ToList();
+        names.Select(n => DenseLinears.Of(layer, n)).ToList();
 
     /// <summary>Frees the rotations.</summary>
     public void Dispose()
