@@ -12,11 +12,13 @@ vendor="${1:-$KIT_ROOT/../shared/vendor}"
 limit_mib=64
 
 # The transfer list: what goes into transfer/, and from where.
-#   dotnet.tar.xz       this machine's .NET runtime: the dotnet host, host/fxr and shared/Microsoft.NETCore.App
-#   app.tar.xz          framework-dependent publish of tools/GpuCheck (with Kit and its data: default model,
-#                       stories260K, TinyStories text) built with KitTorchBackend=python, less NuGet's
-#                       libLibTorchSharp.so (the GPU machine builds its own against python3's libtorch) and less
-#                       ParquetSharpNative.so (27 MB; only results tables use Parquet, and the checks write none)
+#   dotnet.tar.xz       this machine's .NET runtime: the dotnet host, host/fxr, shared/Microsoft.NETCore.App and
+#                       shared/Microsoft.AspNetCore.App (the kit command line references it)
+#   app.tar.xz          framework-dependent publishes of tools/GpuCheck and of the kit command line (Kit.Cli.dll)
+#                       into one folder, with Kit and its data (default model, stories260K, TinyStories text), built
+#                       with KitTorchBackend=python; less NuGet's libLibTorchSharp.so (the GPU machine builds its own
+#                       against python3's libtorch) and less llama.cpp's libraries (runtimes/: only `kit bench
+#                       --llama-cpp` loads them). ParquetSharpNative.so stays: `kit bench sweep` writes its table.
 #   torchsharp-native/  TorchSharp 0.107.0's native source (MIT), VENDOR_DIR/torchsharp-0.107.0-native
 #   ist-daslab-gptq/    the GPTQ reference code (Apache 2.0), VENDOR_DIR/ist-daslab-gptq
 native_src="$vendor/torchsharp-0.107.0-native"
@@ -26,20 +28,28 @@ gptq_src="$vendor/ist-daslab-gptq"
 dotnet_root="$(dirname "$(readlink -f "$(command -v dotnet)")")"
 runtime="$(ls -d "$dotnet_root"/shared/Microsoft.NETCore.App/10.* | sort -V | tail -n 1)"
 [ -d "$runtime" ] || { echo "gpu-transfer: no .NET 10 runtime under $dotnet_root/shared/Microsoft.NETCore.App" >&2; exit 1; }
+# The kit command line also needs ASP.NET Core's shared framework (kit serve), of the same version.
+aspnet="$dotnet_root/shared/Microsoft.AspNetCore.App/$(basename "$runtime")"
+[ -d "$aspnet" ] || { echo "gpu-transfer: no ASP.NET Core runtime $(basename "$runtime") under $dotnet_root/shared/Microsoft.AspNetCore.App" >&2; exit 1; }
 
 rm -rf transfer
 mkdir -p transfer
-kit_say "dotnet publish tools/GpuCheck (KitTorchBackend=python) -> transfer/app"
-dotnet publish tools/GpuCheck/GpuCheck.csproj -c Release -r linux-x64 --self-contained false -p:KitTorchBackend=python \
-  -o transfer/app --nologo -v:q ${KIT_BUILD_ARGS:-}
-# The publish restored the python backend's packages into obj/; restore the backend this tree builds with.
+for project in tools/GpuCheck/GpuCheck.csproj src/Kit.Cli/Kit.Cli.csproj; do
+  kit_say "dotnet publish $project (KitTorchBackend=python) -> transfer/app"
+  # shellcheck disable=SC2086
+  dotnet publish "$project" -c Release -r linux-x64 --self-contained false -p:KitTorchBackend=python \
+    -o transfer/app --nologo -v:q ${KIT_BUILD_ARGS:-}
+done
+# The publishes restored the python backend's packages into obj/; restore the backend this tree builds with.
 dotnet restore Kit.sln --nologo -v:q
-find transfer/app \( -name libLibTorchSharp.so -o -name ParquetSharpNative.so -o -name '*.pdb' -o -name '*.xml' \) -delete
+rm -rf transfer/app/runtimes
+find transfer/app \( -name libLibTorchSharp.so -o -name '*.pdb' -o -name '*.xml' \) -delete
 tar -C transfer -cf - app | xz -T2 -6 >transfer/app.tar.xz
 rm -rf transfer/app
 
 kit_say "the .NET runtime $(basename "$runtime") -> transfer/dotnet.tar.xz"
-tar -C "$dotnet_root" -cf - dotnet host "shared/Microsoft.NETCore.App/$(basename "$runtime")" LICENSE.txt ThirdPartyNotices.txt |
+tar -C "$dotnet_root" -cf - dotnet host "shared/Microsoft.NETCore.App/$(basename "$runtime")" \
+  "shared/Microsoft.AspNetCore.App/$(basename "$runtime")" LICENSE.txt ThirdPartyNotices.txt |
   xz -T2 -6 >transfer/dotnet.tar.xz
 
 mkdir -p transfer/torchsharp-native transfer/ist-daslab-gptq

@@ -116,7 +116,11 @@ internal static class QuantizeCommand
                 string error = measured.Count > 0 ? $"mean relative error {Readable.Number(measured.Average())}" : NotMeasured;
                 Console.WriteLine($"compressed {report.Modules.Count} modules in {Readable.Seconds(report.Seconds)} ({error}, " +
                     $"peak memory {Readable.Bytes(report.PeakAnonymousBytes)} held, {Readable.Bytes(report.PeakWorkingSetBytes)} resident with the mapped checkpoint" +
+                    (report.PeakGpuBytes is long gpu ? $", {Readable.Bytes(gpu)} on the GPU" : "") +
                     (report.Activations == ActivationPlacement.Disk ? ", activations on disk" : "") + $"); wrote {report.OutputFolder}");
+                if (report.LayerTimes.Count > 1)
+                    Console.WriteLine($"{report.LayerTimes.Count} layers: {Readable.Seconds(report.LayerTimes.Average(l => l.Seconds))} each on average, " +
+                        $"{Readable.Seconds(report.LayerTimes.Min(l => l.Seconds))}–{Readable.Seconds(report.LayerTimes.Max(l => l.Seconds))}");
                 if (SmoothingSummary(report) is { } smoothing) Console.WriteLine(smoothing);
             }
             return 0;

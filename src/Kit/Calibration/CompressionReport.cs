@@ -33,7 +33,21 @@ public sealed record CompressionReport(CompressionRecipe Recipe, IReadOnlyList<M
 
     /// <summary>One row per mapping that AWQ or SmoothQuant scaled, in layer order; empty without smoothing.</summary>
     public IReadOnlyList<Transforms.SmoothingReport> Smoothing { get; init; } = [];
+
+    /// <summary>
+    /// Wall time of each decoder layer this run compressed, in order: loading it, smoothing, Hessians, solves and passing the
+    /// activations on. A resumed run lists only the layers it did itself.
+    /// </summary>
+    public IReadOnlyList<LayerTime> LayerTimes { get; init; } = [];
+
+    /// <summary>On CUDA, the most GPU memory the process held during the run (nvidia-smi, sampled every 100 ms); null elsewhere or without nvidia-smi.</summary>
+    public long? PeakGpuBytes { get; init; }
 }
+
+/// <summary>How long one decoder layer took in a compression run.</summary>
+/// <param name="Layer">Decoder layer index.</param>
+/// <param name="Seconds">Wall time from loading the layer to writing its shard.</param>
+public sealed record LayerTime(int Layer, double Seconds);
 
 /// <summary>Progress of a compression run: a report as each layer starts, one per module compressed, and a last one with <c>Layer == Layers</c> once every layer is done.</summary>
 /// <param name="Layer">Layer being compressed (equal to <paramref name="Layers"/> in the closing report).</param>

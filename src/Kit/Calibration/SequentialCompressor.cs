@@ -67,6 +67,8 @@ public static class SequentialCompressor
         var smoothing = resumed?.Smoothing ?? new List<SmoothingReport>();
         using var rotation = recipe.Rotation is { } rotate ? new ResidualRotation(config, rotate, device) : null;
         var peak = new PeakMemory();
+        var layerTimes = new List<LayerTime>();
+        using var gpuPeak = device.type == DeviceType.CUDA ? new PeakSampler(GpuMemory.ProcessBytes, TimeSpan.FromMilliseconds(100)) : null;
         var placement = options.Activations;
         Linear? compressedHead = null;
         var headQuantized = new Dictionary<string, QuantizedWeight>();
@@ -94,6 +96,7 @@ public static class SequentialCompressor
                 for (int i = first; i < config.NumHiddenLayers; i++)
                 {
                     progress?.Report(new CompressionProgress(i, config.NumHiddenLayers, null, null));
+                    long layerStart = Stopwatch.GetTimestamp();
                     // The previous layer's tensors are freed by now; glibc keeps freed heap memory, so it is handed
                     // back here, or each layer's would pile on top of the last (see NativeAllocator).
                     NativeAllocator.ReleaseFreedMemory();
@@ -124,6 +127,7 @@ public static class SequentialCompressor
                         ShardedFolder.WriteShard(staging, shard, dense, checkpoint, weightMap, sink?.LayerTensors(quantized));
                         new StagedRun(fingerprint, i + 1, clock.Elapsed.TotalSeconds + (resumed?.Seconds ?? 0), reports, weightMap,
                             batches.Count == 0 ? null : StagedRun.ActivationsFile(i + 1)) { Smoothing = smoothing }.Write(staging, batches.Count == 0 ? null : activations.Values, reference?.Values);
+                        layerTimes.Add(new LayerTime(i, Stopwatch.GetElapsedTime(layerStart).TotalSeconds));
                     }
                     finally
                     {
@@ -151,7 +155,7 @@ public static class SequentialCompressor
             File.Delete(Path.Combine(staging, StagedRun.FileName));
             foreach (var activations in Directory.GetFiles(staging, "activations-*.safetensors")) File.Delete(activations);
             var report = new CompressionReport(recipe, reports, samples.Count, seqLen, clock.Elapsed.TotalSeconds + (resumed?.Seconds ?? 0),
-                peak.AnonymousBytes, Process.GetCurrentProcess().PeakWorkingSet64, Path.GetFullPath(outputFolder)) { Activations = placement, Smoothing = smoothing };
+                peak.AnonymousBytes, Process.GetCurrentProcess().PeakWorkingSet64, Path.GetFullPath(outputFolder)) { Activations = placement, Smoothing = smoothing, LayerTimes = layerTimes, PeakGpuBytes = gpuPeak?.Peak };
             File.WriteAllText(Path.Combine(staging, CompressionReportFile.FileName), JsonSerializer.Serialize(report, ReportJson));
             ShardedFolder.Publish(staging, outputFolder);
             return report;

@@ -48,6 +48,11 @@ public sealed class SequentialCompressorTests
         Assert.Equal("model.layers.0.self_attn.q_proj", report.Modules[0].Module);
         Assert.Equal("model.layers.0.mlp.down_proj", report.Modules[6].Module);
         Assert.All(report.Modules, m => Assert.InRange(m.RelativeError!.Value, 1e-6, 0.2));
+        // Each layer's wall time once, in order, covering its modules' solves and together within the whole run's.
+        Assert.Equal(Enumerable.Range(0, 5), report.LayerTimes.Select(l => l.Layer));
+        Assert.All(report.LayerTimes, l => Assert.True(l.Seconds >= report.Modules.Where(m => m.Layer == l.Layer).Sum(m => m.Seconds), $"layer {l.Layer}"));
+        Assert.InRange(report.LayerTimes.Sum(l => l.Seconds), 0, report.Seconds);
+        Assert.Null(report.PeakGpuBytes);
 
         using var original = SafetensorsCheckpoint.Open(TestPaths.Stories260K);
         using var compressed = SafetensorsCheckpoint.Open(output);
