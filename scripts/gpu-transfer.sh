@@ -3,12 +3,12 @@
 # for a machine with CUDA, PyTorch at python3, CMake, ninja and a C++ compiler but no .NET and no network.
 # The working tree and transfer/ together must stay under 64 MiB; this script checks it.
 #
-#   scripts/gpu-transfer.sh [VENDOR_DIR]     VENDOR_DIR defaults to ../shared/vendor (the repository's sibling)
+#   scripts/gpu-transfer.sh VENDOR_DIR     VENDOR_DIR holds torchsharp-0.107.0-native/ and ist-daslab-gptq/ (not in this repository)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$KIT_ROOT"
-vendor="${1:-$KIT_ROOT/../shared/vendor}"
-[ -d "$vendor" ] || vendor=/work/shared/vendor
+[ $# -eq 1 ] || { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+vendor="$1"
 limit_mib=64
 
 # The transfer list: what goes into transfer/, and from where.

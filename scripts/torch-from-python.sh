@@ -4,8 +4,8 @@
 #
 #   scripts/torch-from-python.sh SOURCE_DIR [OUT_DIR]
 #
-# SOURCE_DIR  TorchSharp's native source: the folder holding src/Native (or src/Native itself), e.g.
-#             ../shared/vendor/torchsharp-0.107.0-native
+# SOURCE_DIR  TorchSharp's native source: the folder holding src/Native (or src/Native itself), such as
+#             a copy of TorchSharp 0.107.0's src/Native and its licence (not in this repository)
 # OUT_DIR     where the library goes (default artifacts/torch-python/, which a build with
 #             -p:KitTorchBackend=python copies into its outputs). When OUT_DIR is an application folder
 #             (it holds TorchSharp.dll), every libLibTorchSharp.so in it is replaced as well.
